@@ -1,0 +1,55 @@
+#!/bin/sh
+# The project's entry point: `./dev.sh demo` records the bundled example and
+# prints its report; `./dev.sh test` builds everything and runs every test
+# (what CI runs). Other verbs: build, bench, fuzz, clean.
+set -eu
+cd "$(dirname "$0")"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+configure_and_build() { # preset
+    [ -f "build/$1/CMakeCache.txt" ] || cmake --preset "$1" >/dev/null
+    cmake --build --preset "$1" -j "$jobs"
+}
+
+case "${1:-}" in
+demo)
+    ./scripts/install-deps.sh
+    configure_and_build release >/dev/null
+    bin=build/release/bin
+    trace=build/demo.pyitrace
+    "$bin/pyinst-record" -o "$trace" examples/demo.py
+    "$bin/pyinst-report" "$trace"
+    ;;
+build)
+    ./scripts/install-deps.sh
+    configure_and_build "${2:-dev}"
+    ;;
+test)
+    ./scripts/install-deps.sh
+    start=$(date +%s)
+    configure_and_build dev
+    ctest --preset dev -j "$jobs"
+    configure_and_build asan-ubsan
+    ctest --preset asan-ubsan -j "$jobs"
+    echo "dev.sh test: all passed in $(( $(date +%s) - start )) s"
+    ;;
+bench)
+    ./scripts/install-deps.sh
+    configure_and_build release >/dev/null
+    shift
+    ./bench/run.sh "$@"
+    ;;
+fuzz)
+    ./scripts/install-deps.sh
+    configure_and_build fuzz
+    shift
+    ./tests/fuzz/run.sh "$@"
+    ;;
+clean)
+    rm -rf build
+    ;;
+*)
+    echo "usage: ./dev.sh demo|test|build [preset]|bench|fuzz [seconds]|clean" >&2
+    exit 2
+    ;;
+esac
