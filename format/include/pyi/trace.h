@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pyi/errors.h"
 
@@ -137,8 +138,10 @@ typedef struct pyi_header {
     const char *python_implementation; /* "CPython" */
     uint32_t status_known;       /* PYI_STATUS_* bits the recorder measured */
     uint32_t max_depth;          /* deepest stack kept; deeper ones are TRUNCATED */
-    const pyi_meta_entry *extra; /* other keys, in file order */
+    const pyi_meta_entry *extra; /* writing: more keys; reading: keys not listed above */
     size_t extra_count;
+    const pyi_meta_entry *entries; /* read only: every key, in file order */
+    size_t entry_count;
 } pyi_header;
 
 /* ---- Definitions and events ------------------------------------------- */
@@ -468,6 +471,19 @@ typedef struct pyi_trace {
 int pyi_trace_load(pyi_trace **out, const char *path, const pyi_reader_options *options,
                    char *detail, size_t detail_size);
 void pyi_trace_free(pyi_trace *trace);
+
+/* ---- Canonical JSON dump (spec §10) ------------------------------------- */
+
+/*
+ * Prints the header, every remaining record and a stats line as JSON lines,
+ * exactly as spec §10 defines (the reference reader prints the same bytes).
+ * Returns 0 or the reader's error (the lines before it are printed).
+ */
+int pyi_dump_json(pyi_reader *r, FILE *out);
+
+/* Appends the JSON form of a value to out (spec §10 rules); PYI_E_CORRUPT if
+ * a RAW value is not valid msgpack. */
+int pyi_value_print_json(const pyi_value *value, FILE *out);
 
 /* ---- Small helpers ------------------------------------------------------ */
 
