@@ -98,10 +98,12 @@ static int open_in_browser(const char *path)
 }
 
 /* Opens the output: -o FILE, a temporary file for --open, or stdout. */
-static FILE *open_output(report_options *ro, const pyi_renderer *r, char *temp, size_t size)
+static FILE *open_output(report_options *ro, const pyi_renderer *r)
 {
     if (ro->open) {
         /* mkdtemp is POSIX; mkstemps (with a suffix) is not. */
+        char *temp = ro->open_path;
+        size_t size = sizeof(ro->open_path);
         snprintf(temp, size, "%s/pyinst-report-XXXXXX",
                  getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
         if (!mkdtemp(temp)) {
@@ -136,8 +138,7 @@ int report_render(report_options *ro, const pyi_model *model)
             return 2;
         }
     }
-    char temp[4096];
-    FILE *out = open_output(ro, r, temp, sizeof(temp));
+    FILE *out = open_output(ro, r);
     if (!out)
         return 2;
     int to_terminal = out == stdout && isatty(STDOUT_FILENO);

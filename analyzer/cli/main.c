@@ -15,6 +15,8 @@ typedef struct command {
 
 static const command COMMANDS[] = {
     {"report", cmd_report, "show the profile: a call tree, a flat table, or any format (default)"},
+    {"convert", cmd_convert, "write a trace in another format (json, speedscope, pprof, ...)"},
+    {"merge", cmd_merge, "merge traces (runs, processes, hosts) into one .pyitrace"},
     {"info", cmd_info, "show a trace's header, chunks, threads, lost samples and damage"},
     {"dump", cmd_dump, "print every record as JSON lines (spec/pyitrace.md section 10)"},
 };

@@ -22,6 +22,7 @@ typedef struct report_options {
     const pyi_renderer *renderer; /* NULL with a .pyitrace output */
     const char *output;      /* -o; NULL = stdout */
     int open;                /* --open */
+    char open_path[4096];    /* --open: the temporary file written */
     int quiet;               /* -q: no progress, no warnings */
     int color;               /* -1 auto, 0 off, 1 on */
     const char *focus_name;  /* --callers/--callees FUNCTION */
@@ -42,6 +43,9 @@ void report_options_destroy(report_options *ro);
 /* Loads ro's files into a finished model, with progress and warnings on
  * stderr; returns 0 or 2 (error reported). */
 int report_load(const report_options *ro, pyi_model **out);
+/* Loads ro's files and writes the model to ro->output as a .pyitrace
+ * (cmd_convert.c); returns an exit status. */
+int write_model_trace(const report_options *ro);
 /* Renders with ro's renderer and options; returns an exit status. */
 int report_render(report_options *ro, const pyi_model *model);
 

@@ -7,6 +7,10 @@
 
 static const pyi_renderer *const RENDERERS[] = {
     &pyi_renderer_text,
+    &pyi_renderer_json,
+    &pyi_renderer_speedscope,
+    &pyi_renderer_pprof,
+    &pyi_renderer_collapsed,
 #ifdef PYI_HAVE_HTML_RENDERER
     &pyi_renderer_html,
 #endif

@@ -455,6 +455,16 @@ const pyi_timeline_bucket *pyi_model_timeline(const pyi_model *model, uint32_t t
  */
 int pyi_model_write_trace(pyi_model *model, const char *path);
 
+/*
+ * Re-encodes one trace record by record (pyinst-report convert to .pyitrace):
+ * lossless, with fresh chunking, compression and index; a truncated input
+ * yields a cleanly closed file of what was intact, and salvage skips damage.
+ * Returns 0 or the reader's or writer's error, with the message copied into
+ * detail (detail_size bytes, may be 0).
+ */
+int pyi_trace_copy(const char *in_path, const char *out_path, int salvage, char *detail,
+                   size_t detail_size);
+
 #ifdef __cplusplus
 }
 #endif
