@@ -66,6 +66,12 @@ void pyi__path_info_destroy(pyi__path_info *info);
 
 /* ---- The model ------------------------------------------------------------ */
 
+/* A per-sample observer (see struct pyi_model.sample_hook): thread and stack
+ * are model ids (stack 0: no Python frame); the model's definitions may be
+ * read inside, its views may not (it is not finished). */
+typedef int (*pyi__sample_hook)(void *ctx, uint32_t thread, uint32_t stack,
+                                const pyi_metrics *sample);
+
 typedef struct pyi__thread_timeline {
     pyi_timeline_bucket *buckets;
     size_t count;     /* buckets in use */
@@ -123,6 +129,12 @@ struct pyi_model {
     pyi__map aggregate_index; /* (thread, stack) -> index + 1 */
 
     pyi_model_info info;
+
+    /* Called for every kept sample after it is counted, in file order (NULL =
+     * none): the diff's run statistics need the order, which the aggregates
+     * drop. Returns 0 or a negative pyi_error, which stops the load. */
+    pyi__sample_hook sample_hook;
+    void *sample_hook_ctx;
 };
 
 /* Sets the model's message; returns error. */

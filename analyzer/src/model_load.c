@@ -258,6 +258,11 @@ static int add_sample(load_state *st, const pyi_sample *s)
     if (time > t->last_ns)
         t->last_ns = time;
     pyi_metrics_add(&t->totals, &one);
+    if (m->sample_hook) {
+        int rc = m->sample_hook(m->sample_hook_ctx, thread, stack, &one);
+        if (rc)
+            return pyi__model_fail(m, rc, "%s: %s", src->path, pyi_strerror(rc));
+    }
     return pyi__timeline_add(&m->timelines[thread - 1], m->options.timeline_buckets,
                              st->first_width_ns, time, stack, &one)
                ? PYI_E_NOMEM : 0;
