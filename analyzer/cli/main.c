@@ -17,6 +17,7 @@ static const command COMMANDS[] = {
     {"report", cmd_report, "show the profile: a call tree, a flat table, or any format (default)"},
     {"convert", cmd_convert, "write a trace in another format (json, speedscope, pprof, ...)"},
     {"merge", cmd_merge, "merge traces (runs, processes, hosts) into one .pyitrace"},
+    {"diff", cmd_diff, "compare base and head traces: slower or not, by how much, where"},
     {"info", cmd_info, "show a trace's header, chunks, threads, lost samples and damage"},
     {"dump", cmd_dump, "print every record as JSON lines (spec/pyitrace.md section 10)"},
 };

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "render_internal.h"
+#include "diff_render_internal.h"
 
 static const pyi_renderer *const RENDERERS[] = {
     &pyi_renderer_text,
@@ -39,6 +39,41 @@ const pyi_renderer *pyi_renderer_for_path(const char *path)
         size_t n = strlen(ext);
         if (n && n <= length && n > best_length && !strcasecmp(path + length - n, ext)) {
             best = RENDERERS[i];
+            best_length = n;
+        }
+    }
+    return best;
+}
+
+/* ---- Diff renderers ------------------------------------------------------------ */
+
+static const pyi_diff_renderer *const DIFF_RENDERERS[] = {
+    &pyi_diff_renderer_text,
+};
+
+const pyi_diff_renderer *const *pyi_diff_renderers(size_t *count)
+{
+    *count = sizeof(DIFF_RENDERERS) / sizeof(DIFF_RENDERERS[0]);
+    return DIFF_RENDERERS;
+}
+
+const pyi_diff_renderer *pyi_diff_renderer_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(DIFF_RENDERERS) / sizeof(DIFF_RENDERERS[0]); i++)
+        if (!strcmp(DIFF_RENDERERS[i]->name, name))
+            return DIFF_RENDERERS[i];
+    return NULL;
+}
+
+const pyi_diff_renderer *pyi_diff_renderer_for_path(const char *path)
+{
+    const pyi_diff_renderer *best = NULL;
+    size_t best_length = 0, length = strlen(path);
+    for (size_t i = 0; i < sizeof(DIFF_RENDERERS) / sizeof(DIFF_RENDERERS[0]); i++) {
+        const char *ext = DIFF_RENDERERS[i]->extension;
+        size_t n = strlen(ext);
+        if (n && n <= length && n > best_length && !strcasecmp(path + length - n, ext)) {
+            best = DIFF_RENDERERS[i];
             best_length = n;
         }
     }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "pyi/analyzer.h"
+#include "pyi/diff.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,6 +122,30 @@ const pyi_renderer *const *pyi_renderers(size_t *count);
 const pyi_renderer *pyi_renderer_find(const char *name);
 /* By the longest extension that ends path (case-insensitive); NULL if none. */
 const pyi_renderer *pyi_renderer_for_path(const char *path);
+
+/* ---- Differential renderers (pyinst-report diff) ---------------------------- */
+
+/*
+ * A diff renders from a finished pyi_diff (pyi/diff.h) instead of a model,
+ * with the same options (colour, ascii, min_share for the tree, flat_limit
+ * for rows per table, producer) and the same sink and error conventions.
+ * Adding one: renderers/src/diff_<name>.c defining `const pyi_diff_renderer
+ * pyi_diff_renderer_<name>`, and one line in renderers/src/registry.c.
+ */
+typedef struct pyi_diff_renderer {
+    const char *name;        /* "text", "json", "markdown", "collapsed", "html" */
+    const char *extension;   /* file suffix it guesses from, e.g. ".md" */
+    const char *description; /* one line for --help */
+    int (*render)(const pyi_diff *diff, const pyi_render_options *options, pyi_sink *sink,
+                  char *error, size_t error_size);
+} pyi_diff_renderer;
+
+/* Every diff renderer built in, in a stable order; *count gets the number. */
+const pyi_diff_renderer *const *pyi_diff_renderers(size_t *count);
+/* By name; NULL if unknown. */
+const pyi_diff_renderer *pyi_diff_renderer_find(const char *name);
+/* By the longest extension that ends path (case-insensitive); NULL if none. */
+const pyi_diff_renderer *pyi_diff_renderer_for_path(const char *path);
 
 #ifdef __cplusplus
 }
