@@ -47,6 +47,12 @@ typedef int (*pyi__diff_node_fn)(void *ctx, const pyi_diff_node *node, const cha
 int pyi__diff_walk_tree(const pyi_diff *diff, double min_share, int ascii,
                         pyi__diff_node_fn fn, void *ctx);
 
+/* Untrusted text for HTML (&<>"' as entities) or for Markdown (also its
+ * punctuation backslash-escaped, | as an entity so tables hold): controls
+ * become \xNN and invalid UTF-8 U+FFFD. */
+int pyi__diff_html_text(pyi_sink *sink, const char *text);
+int pyi__diff_markdown_text(pyi_sink *sink, const char *text);
+
 /* min_share from the options: the renderer's default when left to it. */
 double pyi__diff_min_share(const pyi_render_options *o, double default_share);
 

@@ -132,13 +132,17 @@ static void write_row_header(text_ctx *c)
 static void share_column(text_ctx *c, const pyi_diff_estimate *e, int headline)
 {
     char base[16], head[16], delta[48], cell[96];
+    if (e->base == 0 && e->head == 0) { /* e.g. the self time of a caller */
+        put_padded(c, "     -", 31);
+        return;
+    }
     pyi__diff_format_share(e->base, base, sizeof(base));
     pyi__diff_format_share(e->head, head, sizeof(head));
     points(c, e, delta, sizeof(delta));
     snprintf(cell, sizeof(cell), "%6s %s %-6s ", base, c->arrow, head);
     put(c, cell);
     const char *colour = !e->significant ? "" : e->delta > 0 ? ANSI_RED : ANSI_GREEN;
-    put(c, headline ? on(c, ANSI_BOLD) : "");
+    put(c, headline && e->significant ? on(c, ANSI_BOLD) : "");
     put(c, on(c, colour));
     put_padded(c, delta, 14);
     put(c, on(c, ANSI_RESET));

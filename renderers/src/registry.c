@@ -49,6 +49,12 @@ const pyi_renderer *pyi_renderer_for_path(const char *path)
 
 static const pyi_diff_renderer *const DIFF_RENDERERS[] = {
     &pyi_diff_renderer_text,
+    &pyi_diff_renderer_json,
+    &pyi_diff_renderer_markdown,
+    &pyi_diff_renderer_collapsed,
+#ifdef PYI_HAVE_HTML_RENDERER
+    &pyi_diff_renderer_html,
+#endif
 };
 
 const pyi_diff_renderer *const *pyi_diff_renderers(size_t *count)
