@@ -221,7 +221,8 @@ static int pairing(const pyi_diff *d, uint32_t f, uint32_t g, uint8_t *seen)
 {
     const pyi_model_function *a = pyi_model_function_get(d->model, f);
     const pyi_model_function *b = pyi_model_function_get(d->model, g);
-    if (a->kind != b->kind)
+    /* <module>, <lambda>, <listcomp>...: every file has them, none of them moves. */
+    if (a->kind != b->kind || a->name[0] == '<' || b->name[0] == '<')
         return 0;
     if (!strcmp(a->name, b->name))
         return 2; /* functions match by name and file, so the file differs */
@@ -272,13 +273,25 @@ static double threshold(double points)
     return points >= 0 ? points / 100.0 : 0;
 }
 
+/* Did the share move significantly beyond the threshold (sign: +1 up, -1
+ * down), with the interval of the time per run on the same side of zero? A
+ * share alone also rises when other code got faster or went away; time alone
+ * also rises when the machine got slower. The time only confirms a change
+ * the share test found, so its interval is not adjusted for many tests. */
+static int moved(const pyi_diff_estimate *share, const pyi_diff_estimate *time, double th,
+                 int sign)
+{
+    return share->significant && sign * share->delta > th && time->tested &&
+           (sign > 0 ? time->low > 0 : time->high < 0);
+}
+
 static void flag_function(const pyi_diff *d, pyi_diff_function *f)
 {
     double th = threshold(d->options.fail_on.share_points);
-    int self_up = f->self_share.significant && f->self_share.delta > th;
-    int total_up = f->total_share.significant && f->total_share.delta > th;
-    int self_down = f->self_share.significant && f->self_share.delta < -th;
-    int total_down = f->total_share.significant && f->total_share.delta < -th;
+    int self_up = moved(&f->self_share, &f->self_time, th, 1);
+    int total_up = moved(&f->total_share, &f->total_time, th, 1);
+    int self_down = moved(&f->self_share, &f->self_time, th, -1);
+    int total_down = moved(&f->total_share, &f->total_time, th, -1);
     f->flags = 0;
     if (self_up || total_up) {
         f->flags |= PYI_DIFF_SLOWER | (self_up ? PYI_DIFF_SELF_COUNTS : 0);
@@ -499,9 +512,9 @@ static int build_nodes(pyi_diff *d)
         mark_significant(&node->total_share, d->options.alpha);
         mark_significant(&node->self_time, d->options.alpha);
         mark_significant(&node->total_time, d->options.alpha);
-        const pyi_diff_estimate *e = &node->total_share;
-        node->flags = e->significant && e->delta > th    ? PYI_DIFF_SLOWER
-                      : e->significant && e->delta < -th ? PYI_DIFF_FASTER : 0;
+        node->flags = moved(&node->total_share, &node->total_time, th, 1)    ? PYI_DIFF_SLOWER
+                      : moved(&node->total_share, &node->total_time, th, -1) ? PYI_DIFF_FASTER
+                                                                              : 0;
         if ((node->flags & PYI_DIFF_SLOWER) && d->options.fail_on.path_points >= 0)
             node->flags |= PYI_DIFF_FAILS;
     }

@@ -151,7 +151,8 @@ double pyi__dispersion(double *pearson, size_t n, size_t runs)
 }
 
 /* Does this side's row scatter over its runs beyond the model and the
- * profile-wide dispersion (chi-square test at 1%)? Without a model, the
+ * profile-wide dispersion (chi-square test at 0.1%: a row flagged by chance
+ * loses power to the few degrees of freedom of its runs)? Without a model, the
  * spread is all there is. */
 static int overdispersed(const pyi__side_value *s)
 {
@@ -159,7 +160,7 @@ static int overdispersed(const pyi__side_value *s)
         return 0;
     if (s->var_model < 0 || s->pearson < 0)
         return 1;
-    return s->pearson / s->dispersion > pyi__chi2_quantile_upper(0.01, (double)s->runs - 1);
+    return s->pearson / s->dispersion > pyi__chi2_quantile_upper(0.001, (double)s->runs - 1);
 }
 
 /* A side's variance of its estimate and the degrees of freedom behind it. */

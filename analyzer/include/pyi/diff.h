@@ -141,8 +141,11 @@ typedef enum pyi_diff_presence {
 } pyi_diff_presence;
 
 /* Why a row is listed where it is. */
-#define PYI_DIFF_SLOWER 0x01u      /* a significant increase above the share threshold */
-#define PYI_DIFF_FASTER 0x02u      /* a significant decrease below minus the threshold */
+#define PYI_DIFF_SLOWER 0x01u      /* its self or total share rose significantly by more than
+                                      the share threshold, and the interval of its time per
+                                      run lies above zero (a share alone also rises when
+                                      other code gets faster or goes away) */
+#define PYI_DIFF_FASTER 0x02u      /* the same, downwards */
 #define PYI_DIFF_FAILS 0x04u       /* counted by the verdict (SLOWER and that check is on) */
 #define PYI_DIFF_SELF_COUNTS 0x08u /* the self share is what crossed the threshold */
 
