@@ -201,6 +201,8 @@ int pyi_diff_finish(pyi_diff *d)
     int rc = pyi_model_finish(d->model);
     if (!rc)
         rc = pyi__diff_close_runs(d);
+    if (!rc)
+        rc = pyi__diff_collect(d);
     if (rc)
         return pyi__diff_fail(d, rc, "out of memory");
     for (size_t i = 0; i < d->run_count; i++)
@@ -258,6 +260,9 @@ void pyi_diff_free(pyi_diff *d)
     free(d->stack_path);
     free(d->frames);
     free(d->function_acc);
+    free(d->thread_accs);
+    pyi__map_destroy(&d->function_index);
+    pyi__map_destroy(&d->node_index);
     for (size_t i = 0; i < d->thread_capacity; i++) {
         free(d->threads[i].node_start);
         free(d->threads[i].open);

@@ -14,25 +14,39 @@
 #include "pyi/diff.h"
 
 /*
- * What one row (a function or a call path) collected in one run (trace), in
- * metric units. A "run" of a row is a maximal stretch of consecutive samples
- * of one thread with the row on the stack (inclusive) or innermost (self); a
- * "cluster" is a maximal stretch with one unchanged call path. Squares of
- * their lengths feed the variance (spec/diff.md, "Noise model").
+ * What one row (a function or a call path) collected on one thread while the
+ * samples streamed in, in metric units. A "run" of a row is a maximal
+ * stretch of consecutive samples of the thread with the row on the stack
+ * (inclusive) or innermost (self); a "cluster" is a maximal stretch with one
+ * unchanged call path. Squares of their lengths feed the variance
+ * (spec/diff.md, "Noise model").
  */
-typedef struct pyi__diff_acc {
+typedef struct pyi__thread_acc {
+    uint32_t row;     /* function id, or path node id */
+    uint32_t thread;  /* model thread id */
+    int is_path;
     double total;     /* inclusive value */
     double total_sq;  /* sum over inclusive runs of (run value)^2 */
     double self;      /* self value */
     double self_sq;   /* sum over self runs of (run value)^2 */
     double inside_sq; /* sum over clusters with the row on their path of (value)^2 */
     double leaf_sq;   /* sum over clusters with the row innermost of (value)^2 */
+} pyi__thread_acc;
+
+/* One row in one run (trace): the sums over the run's threads, built once
+ * every sample is in (pyi__diff_collect). */
+typedef struct pyi__diff_acc {
+    double total, total_sq, self, self_sq; /* as in pyi__thread_acc */
+    double total_var; /* sum over threads t of (1 - p_t)^2 total_sq_t + p_t^2 outside_t,
+                         p_t = total_t / T_t and outside_t the squares of t's clusters
+                         without the row: the inclusive share's variance times T^2, given
+                         each thread's total (an idle thread adds nothing) */
+    double self_var;  /* the same for the self share */
 } pyi__diff_acc;
 
 /* One trace's totals. */
 typedef struct pyi__diff_run {
     double total;      /* every kept sample, metric units */
-    double cluster_sq; /* sum over every cluster of (value)^2 */
     uint64_t samples;  /* kept samples */
 } pyi__diff_run;
 
@@ -51,7 +65,9 @@ typedef struct pyi__open_run {
 
 /* Where a thread is while its samples stream in. */
 typedef struct pyi__diff_thread {
+    uint32_t id;             /* model thread id; 0 = no sample yet */
     uint32_t run;            /* index of its trace (model source id - 1) */
+    double cluster_sq;       /* sum over its clusters of (value)^2 */
     uint32_t node;           /* current path node; 0 = no sample yet, or closed */
     uint64_t clock;          /* metric accumulated on this thread so far */
     uint64_t cluster_start;  /* clock where the current cluster began */
@@ -77,15 +93,19 @@ struct pyi_diff {
     pyi__diff_path *paths; /* [id - 1]; node 1 is the root */
     size_t path_count, path_capacity;
     pyi__map path_index;   /* (parent, function) -> node id */
-    pyi__diff_acc *path_acc; /* [(id - 1) * run_count + run] */
-    size_t path_acc_capacity;  /* in nodes */
     uint32_t *stack_path;  /* [model stack id]: its node; 0 = not mapped yet */
     size_t stack_path_capacity;
     pyi_view_frame *frames; /* scratch for pyi__view_frames */
     size_t frame_capacity;
 
-    pyi__diff_acc *function_acc; /* [(function - 1) * run_count + run] */
-    size_t function_acc_capacity; /* in functions */
+    pyi__thread_acc *thread_accs; /* what every row collected on every thread */
+    size_t thread_acc_count, thread_acc_capacity;
+    pyi__map function_index;  /* (function, thread) -> thread_accs index + 1 */
+    pyi__map node_index;      /* (node, thread) -> thread_accs index + 1 */
+
+    pyi__diff_acc *function_acc; /* [(function - 1) * run_count + run], by pyi__diff_collect */
+    size_t function_acc_count;   /* functions covered */
+    pyi__diff_acc *path_acc;     /* [(node - 1) * run_count + run] */
 
     pyi__diff_thread *threads; /* [model thread id - 1] */
     size_t thread_capacity;
@@ -114,9 +134,11 @@ int pyi__diff_fail(pyi_diff *d, int error, const char *fmt, ...)
 #endif
     ;
 
-/* diff_runs.c: the model's sample hook, and the end of every open run. */
+/* diff_runs.c: the model's sample hook; the end of every open run; then the
+ * per-run sums of every row (function_acc, path_acc). */
 int pyi__diff_on_sample(void *ctx, uint32_t thread, uint32_t stack, const pyi_metrics *sample);
 int pyi__diff_close_runs(pyi_diff *d);
+int pyi__diff_collect(pyi_diff *d);
 
 /* Accumulators, or NULL when the row never had time. */
 const pyi__diff_acc *pyi__diff_function_acc(const pyi_diff *d, uint32_t function, size_t run);

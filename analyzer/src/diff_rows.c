@@ -41,34 +41,56 @@ static int is_share(measure what)
     return what == MEASURE_TOTAL_SHARE || what == MEASURE_SELF_SHARE;
 }
 
-/* One run's value of a measure, its model variance at the pooled value p
- * (shares) and the inputs of the pooled variance. */
+/* One run's value of a measure and what its variance is made of. */
 typedef struct run_value {
-    double x, total, sq, outside_sq, value, var;
+    double x;     /* the row's value in the run */
+    double sq;    /* sum of squared runs (time) */
+    double var;   /* share: the conditional variance times T^2 (pyi__diff_acc) */
+    double total; /* the run's total */
+    double value; /* the measure: x / total for shares, x for times */
 } run_value;
 
 static run_value value_in_run(const pyi_diff *d, row_ref ref, size_t run, measure what)
 {
     const pyi__diff_acc *a = row_acc(d, ref, run);
-    const pyi__diff_run *r = &d->run[run];
     int self = what == MEASURE_SELF_SHARE || what == MEASURE_SELF_TIME;
     run_value v;
     v.x = self ? a->self : a->total;
-    v.total = r->total;
     v.sq = self ? a->self_sq : a->total_sq;
-    v.outside_sq = r->cluster_sq - (self ? a->leaf_sq : a->inside_sq);
-    if (v.outside_sq < 0)
-        v.outside_sq = 0; /* rounding */
-    v.value = is_share(what) ? (r->total > 0 ? v.x / r->total : 0) : v.x;
-    v.var = 0;
+    v.var = self ? a->self_var : a->total_var;
+    v.total = d->run[run].total;
+    v.value = is_share(what) ? (v.total > 0 ? v.x / v.total : 0) : v.x;
     return v;
 }
 
-/* Cluster ratio estimator (spec/diff.md): the row's runs, and the clusters
- * outside it, weighted by how far the share is from 0 and from 1. */
-static double share_variance(double p, double sq, double outside_sq, double total)
+/* The per-run variances for the Pearson statistic (the model's, or the
+ * binomial's for the naive test), and the pooled model variance. */
+static double model_variances(const pyi_diff *d, const run_value *v, size_t runs, size_t first,
+                              measure what, double *per_run)
 {
-    return total > 0 ? ((1 - p) * (1 - p) * sq + p * p * outside_sq) / (total * total) : 0;
+    double x = 0, sum = 0, total = 0, samples = 0;
+    for (size_t i = 0; i < runs; i++) {
+        x += v[i].x;
+        total += v[i].total;
+        samples += (double)d->run[first + i].samples;
+    }
+    double mean_weight = samples > 0 ? total / samples : 0;
+    int binomial = d->options.variance == PYI_DIFF_VARIANCE_BINOMIAL;
+    double p = total > 0 ? x / total : 0;
+    for (size_t i = 0; i < runs; i++) {
+        double n = (double)d->run[first + i].samples, t = v[i].total;
+        if (is_share(what))
+            per_run[i] = binomial ? (n > 0 ? p * (1 - p) / n : 0)
+                                  : (t > 0 ? v[i].var / (t * t) : 0);
+        else
+            per_run[i] = binomial ? v[i].x * mean_weight : v[i].sq;
+        sum += is_share(what) && !binomial ? v[i].var : per_run[i];
+    }
+    if (!is_share(what))
+        return sum / ((double)runs * runs);
+    if (binomial)
+        return samples > 0 ? p * (1 - p) / samples : 0;
+    return total > 0 ? sum / (total * total) : 0;
 }
 
 /* One side of one measure: pooled value, model variance, per-run spread. */
@@ -77,49 +99,35 @@ static int side_value(const pyi_diff *d, row_ref ref, int side, measure what,
 {
     size_t runs = d->runs[side], first = side ? d->runs[0] : 0;
     run_value *v = malloc(runs * sizeof(*v));
-    if (!v)
+    double *var = malloc(runs * sizeof(*var));
+    if (!v || !var) {
+        free(v);
+        free(var);
         return PYI_E_NOMEM;
-    double x = 0, sq = 0, outside = 0, total = 0, samples = 0;
+    }
+    double x = 0, total = 0, mean = 0, spread = 0;
     for (size_t i = 0; i < runs; i++) {
         v[i] = value_in_run(d, ref, first + i, what);
         x += v[i].x;
-        sq += v[i].sq;
-        outside += v[i].outside_sq;
         total += v[i].total;
-        samples += (double)d->run[first + i].samples;
+        mean += v[i].value / (double)runs;
     }
-    int binomial = d->options.variance == PYI_DIFF_VARIANCE_BINOMIAL;
-    if (is_share(what)) {
-        double p = total > 0 ? x / total : 0;
-        out->value = p;
-        out->var_model = binomial ? (samples > 0 ? p * (1 - p) / samples : 0)
-                                  : share_variance(p, sq, outside, total);
-        for (size_t i = 0; i < runs; i++)
-            v[i].var = binomial ? p * (1 - p) / (double)d->run[first + i].samples
-                                : share_variance(p, v[i].sq, v[i].outside_sq, v[i].total);
-    } else {
-        double mean_weight = samples > 0 ? total / samples : 0;
-        out->value = x / (double)runs;
-        out->var_model = (binomial ? x * mean_weight : sq) / ((double)runs * runs);
-        for (size_t i = 0; i < runs; i++)
-            v[i].var = binomial ? v[i].x * mean_weight : v[i].sq;
-    }
+    out->value = is_share(what) ? (total > 0 ? x / total : 0) : x / (double)runs;
+    out->var_model = model_variances(d, v, runs, first, what, var);
     out->runs = runs;
     out->run_var = -1;
     out->pearson = runs >= 2 ? 0 : -1;
     out->dispersion = d->dispersion[side][is_share(what) ? 0 : 1];
-    double mean = 0, spread = 0;
-    for (size_t i = 0; i < runs; i++)
-        mean += v[i].value / (double)runs;
     for (size_t i = 0; runs >= 2 && i < runs; i++) {
         double gap = v[i].value - out->value;
         spread += (v[i].value - mean) * (v[i].value - mean);
         if (out->pearson >= 0)
-            out->pearson = v[i].var > 0 ? out->pearson + gap * gap / v[i].var : -1;
+            out->pearson = var[i] > 0 ? out->pearson + gap * gap / var[i] : -1;
     }
     if (runs >= 2)
         out->run_var = spread / (double)(runs - 1);
     free(v);
+    free(var);
     return 0;
 }
 
@@ -335,8 +343,7 @@ static int compare_functions(const void *pa, const void *pb)
 static int collect_functions(pyi_diff *d, row_ref **refs, pyi_diff_presence **presence,
                              size_t *count)
 {
-    size_t n = d->function_acc_capacity < d->model->function_count
-                   ? d->function_acc_capacity : d->model->function_count;
+    size_t n = d->function_acc_count;
     *refs = calloc(n + 1, sizeof(**refs));
     *presence = calloc(n + 1, sizeof(**presence));
     if (!*refs || !*presence)

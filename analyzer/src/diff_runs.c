@@ -15,43 +15,38 @@
 
 /* ---- Storage ------------------------------------------------------------------ */
 
-static int grow_function_acc(pyi_diff *d, uint32_t function)
+/* The accumulator of a row on a thread, created if new; NULL when memory runs
+ * out. The pointer is valid until the next call (the array grows). */
+static pyi__thread_acc *thread_acc(pyi_diff *d, int is_path, uint32_t row, uint32_t thread)
 {
-    if (function <= d->function_acc_capacity)
-        return 0;
-    size_t capacity = d->function_acc_capacity ? d->function_acc_capacity : 64;
-    while (capacity < function)
-        capacity *= 2;
-    pyi__diff_acc *grown = realloc(d->function_acc, capacity * d->run_count * sizeof(*grown));
-    if (!grown)
-        return PYI_E_NOMEM;
-    memset(grown + d->function_acc_capacity * d->run_count, 0,
-           (capacity - d->function_acc_capacity) * d->run_count * sizeof(*grown));
-    d->function_acc = grown;
-    d->function_acc_capacity = capacity;
-    return 0;
-}
-
-static pyi__diff_acc *function_acc(pyi_diff *d, uint32_t function, uint32_t run)
-{
-    return &d->function_acc[(size_t)(function - 1) * d->run_count + run];
-}
-
-static pyi__diff_acc *path_acc(pyi_diff *d, uint32_t node, uint32_t run)
-{
-    return &d->path_acc[(size_t)(node - 1) * d->run_count + run];
+    pyi__map *index = is_path ? &d->node_index : &d->function_index;
+    uint64_t key = ((uint64_t)row << 32) | thread;
+    uint32_t i = pyi__map_get(index, key);
+    if (i)
+        return &d->thread_accs[i - 1];
+    if (d->thread_acc_count >= UINT32_MAX - 1 ||
+        pyi__array_grow((void **)&d->thread_accs, &d->thread_acc_capacity,
+                        d->thread_acc_count + 1, sizeof(*d->thread_accs)))
+        return NULL;
+    pyi__thread_acc *a = &d->thread_accs[d->thread_acc_count++];
+    a->row = row;
+    a->thread = thread;
+    a->is_path = is_path;
+    if (pyi__map_put(index, key, (uint32_t)d->thread_acc_count))
+        return NULL;
+    return a;
 }
 
 const pyi__diff_acc *pyi__diff_function_acc(const pyi_diff *d, uint32_t function, size_t run)
 {
-    if (!function || function > d->function_acc_capacity)
+    if (!function || function > d->function_acc_count)
         return NULL;
     return &d->function_acc[(size_t)(function - 1) * d->run_count + run];
 }
 
 const pyi__diff_acc *pyi__diff_path_acc(const pyi_diff *d, uint32_t node, size_t run)
 {
-    if (!node || node > d->path_count)
+    if (!node || node > d->path_count || !d->path_acc)
         return NULL;
     return &d->path_acc[(size_t)(node - 1) * d->run_count + run];
 }
@@ -66,16 +61,6 @@ static uint32_t path_child(pyi_diff *d, uint32_t parent, uint32_t function)
     if (pyi__array_grow((void **)&d->paths, &d->path_capacity, d->path_count + 1,
                         sizeof(*d->paths)))
         return 0;
-    if (d->path_count + 1 > d->path_acc_capacity) {
-        size_t capacity = d->path_acc_capacity ? d->path_acc_capacity * 2 : 256;
-        pyi__diff_acc *grown = realloc(d->path_acc, capacity * d->run_count * sizeof(*grown));
-        if (!grown)
-            return 0;
-        memset(grown + d->path_acc_capacity * d->run_count, 0,
-               (capacity - d->path_acc_capacity) * d->run_count * sizeof(*grown));
-        d->path_acc = grown;
-        d->path_acc_capacity = capacity;
-    }
     id = (uint32_t)++d->path_count;
     uint32_t depth = parent ? d->paths[parent - 1].depth + 1 : 0;
     d->paths[id - 1] = (pyi__diff_path){parent, function, depth};
@@ -144,18 +129,28 @@ static int close_cluster(pyi_diff *d, pyi__diff_thread *t, uint32_t a)
     if (v <= 0)
         return 0;
     double v2 = v * v;
-    d->run[t->run].cluster_sq += v2;
-    pyi__diff_acc *leaf = path_acc(d, a, t->run);
-    leaf->self += v;
-    leaf->self_sq += v2;
-    leaf->leaf_sq += v2;
-    for (uint32_t n = a; n; n = d->paths[n - 1].parent)
-        path_acc(d, n, t->run)->inside_sq += v2;
-    for (size_t i = 0; i < t->open_count; i++)
-        function_acc(d, t->open[i].function, t->run)->inside_sq += v2;
+    t->cluster_sq += v2;
+    pyi__thread_acc *acc = thread_acc(d, 1, a, t->id);
+    if (!acc)
+        return PYI_E_NOMEM;
+    acc->self += v;
+    acc->self_sq += v2;
+    acc->leaf_sq += v2;
+    for (uint32_t n = a; n; n = d->paths[n - 1].parent) {
+        if (!(acc = thread_acc(d, 1, n, t->id)))
+            return PYI_E_NOMEM;
+        acc->inside_sq += v2;
+    }
+    for (size_t i = 0; i < t->open_count; i++) {
+        if (!(acc = thread_acc(d, 0, t->open[i].function, t->id)))
+            return PYI_E_NOMEM;
+        acc->inside_sq += v2;
+    }
     uint32_t f = d->paths[a - 1].function;
+    if (f && !(acc = thread_acc(d, 0, f, t->id)))
+        return PYI_E_NOMEM;
     if (f)
-        function_acc(d, f, t->run)->leaf_sq += v2;
+        acc->leaf_sq += v2;
     return 0;
 }
 
@@ -179,7 +174,9 @@ static int move_paths(pyi_diff *d, pyi__diff_thread *t, uint32_t a, uint32_t b)
 {
     uint32_t c = common_ancestor(d, a, b);
     for (uint32_t n = a; n != c; n = d->paths[n - 1].parent) {
-        pyi__diff_acc *acc = path_acc(d, n, t->run);
+        pyi__thread_acc *acc = thread_acc(d, 1, n, t->id);
+        if (!acc)
+            return PYI_E_NOMEM;
         add_run(&acc->total, &acc->total_sq, t->node_start[d->paths[n - 1].depth], t->clock);
     }
     if (!b)
@@ -193,7 +190,7 @@ static int move_paths(pyi_diff *d, pyi__diff_thread *t, uint32_t a, uint32_t b)
     return 0;
 }
 
-/* Functions on a's path but not on b's end their run; new ones begin. */
+/* Functions on the old path but not on b's end their run; new ones begin. */
 static int move_functions(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
 {
     if (grow_marks(d))
@@ -208,7 +205,9 @@ static int move_functions(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
     for (size_t i = 0; i < t->open_count; i++) {
         pyi__open_run *o = &t->open[i];
         if (d->mark[o->function] != mark) {
-            pyi__diff_acc *acc = function_acc(d, o->function, t->run);
+            pyi__thread_acc *acc = thread_acc(d, 0, o->function, t->id);
+            if (!acc)
+                return PYI_E_NOMEM;
             add_run(&acc->total, &acc->total_sq, o->start, t->clock);
         } else {
             d->was_open[o->function] = mark;
@@ -223,8 +222,6 @@ static int move_functions(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
         if (d->mark[f] != mark)
             continue; /* recursion: already listed */
         d->mark[f] = 0;
-        if (grow_function_acc(d, f))
-            return PYI_E_NOMEM;
         uint64_t start = d->was_open[f] == mark ? d->open_start[f] : t->clock;
         t->open[t->open_count++] = (pyi__open_run){f, start};
     }
@@ -241,7 +238,9 @@ static int transition(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
         uint32_t leaf_a = d->paths[a - 1].function;
         uint32_t leaf_b = b ? d->paths[b - 1].function : 0;
         if (leaf_a && leaf_a != leaf_b) {
-            pyi__diff_acc *acc = function_acc(d, leaf_a, t->run);
+            pyi__thread_acc *acc = thread_acc(d, 0, leaf_a, t->id);
+            if (!acc)
+                return PYI_E_NOMEM;
             add_run(&acc->self, &acc->self_sq, t->self_start, t->clock);
         }
         if (leaf_a != leaf_b)
@@ -265,9 +264,9 @@ static pyi__diff_thread *thread_state(pyi_diff *d, uint32_t thread)
     if (pyi__array_grow((void **)&d->threads, &d->thread_capacity, thread, sizeof(*d->threads)))
         return NULL;
     pyi__diff_thread *t = &d->threads[thread - 1];
-    if (!t->node && !t->clock) {
-        uint32_t source = pyi_model_thread_get(d->model, thread)->source;
-        t->run = source - 1;
+    if (!t->id) {
+        t->id = thread;
+        t->run = pyi_model_thread_get(d->model, thread)->source - 1;
     }
     return t;
 }
@@ -300,6 +299,42 @@ int pyi__diff_close_runs(pyi_diff *d)
             if (rc)
                 return rc;
         }
+    }
+    return 0;
+}
+
+/* ---- Per-run sums -------------------------------------------------------------------- */
+
+/* A thread's contribution to the variance of a share given its total: the
+ * row's runs weighted by (1 - p)^2, the clusters outside it by p^2. */
+static double conditional_variance(double value, double sq, double inside_sq,
+                                   const pyi__diff_thread *t)
+{
+    double total = (double)t->clock;
+    double p = total > 0 ? value / total : 0;
+    double outside = t->cluster_sq - inside_sq;
+    return (1 - p) * (1 - p) * sq + p * p * (outside > 0 ? outside : 0);
+}
+
+int pyi__diff_collect(pyi_diff *d)
+{
+    size_t functions = d->model->function_count, runs = d->run_count;
+    d->function_acc = calloc((functions + 1) * runs, sizeof(*d->function_acc));
+    d->path_acc = calloc((d->path_count + 1) * runs, sizeof(*d->path_acc));
+    if (!d->function_acc || !d->path_acc)
+        return PYI_E_NOMEM;
+    d->function_acc_count = functions;
+    for (size_t i = 0; i < d->thread_acc_count; i++) {
+        const pyi__thread_acc *a = &d->thread_accs[i];
+        const pyi__diff_thread *t = &d->threads[a->thread - 1];
+        pyi__diff_acc *sum = a->is_path ? &d->path_acc[(size_t)(a->row - 1) * runs + t->run]
+                                        : &d->function_acc[(size_t)(a->row - 1) * runs + t->run];
+        sum->total += a->total;
+        sum->total_sq += a->total_sq;
+        sum->self += a->self;
+        sum->self_sq += a->self_sq;
+        sum->total_var += conditional_variance(a->total, a->total_sq, a->inside_sq, t);
+        sum->self_var += conditional_variance(a->self, a->self_sq, a->leaf_sq, t);
     }
     return 0;
 }
