@@ -91,6 +91,13 @@ int main(int argc, char **argv)
         }
         const pyi_diff_verdict *v = pyi_diff_get_verdict(d);
         flagged += v->regression;
+        if (v->total_fails) {
+            const pyi_diff_summary *sum = pyi_diff_get_summary(d);
+            printf("  pair %d: total %.4g (sd %.3g) -> %.4g (sd %.3g), p=%.2g df=%.1f\n", pair,
+                   sum->side[0].total / 1e9, sum->side[0].total_sd / 1e9,
+                   sum->side[1].total / 1e9, sum->side[1].total_sd / 1e9, sum->total.p_value,
+                   sum->total.df);
+        }
         size_t count = 0;
         const pyi_diff_function *rows = pyi_diff_functions(d, &count);
         for (size_t i = 0; i < count && v->regression && (rows[i].flags & PYI_DIFF_FAILS); i++)

@@ -139,6 +139,37 @@ TEST(DiffModel, RunsArePerThread)
     EXPECT_NEAR(a->total_share.high, Z975 * std::sqrt(2 * var_side), 1e-9);
 }
 
+TEST(DiffModel, AnIdleThreadDoesNotHideAChange)
+{
+    // A thread waiting in one stack for the whole recording is one long
+    // cluster; it must not blur the shares of the thread that works.
+    auto program = [](TraceBuilder &t, int a_run) {
+        uint32_t main = t.thread("MainThread", 1, true), idle = t.thread("pool", 2, false);
+        uint32_t a = t.stack("app.py|main|10|1;app.py|a|5|3");
+        uint32_t b = t.stack("app.py|main|11|1;app.py|b|8|7");
+        uint32_t wait = t.stack("threading.py|Thread.run|975|970;|lock.acquire|0|native");
+        for (int i = 0; i < 200; i++)
+            for (int k = 0; k < a_run + 5; k++) {
+                t.sample(main, k < a_run ? a : b, 1);
+                t.sample(idle, wait, 1);
+            }
+        return t.close();
+    };
+    TraceBuilder base, head;
+    DiffPtr d = diff_of({program(base, 5)}, {program(head, 10)});
+    const pyi_diff_function *a = row_named(d.get(), "a");
+    ASSERT_NE(a, nullptr);
+    EXPECT_DOUBLE_EQ(a->self_share.base, 0.25);
+    EXPECT_NEAR(a->self_share.head, 1.0 / 3, 1e-12);
+    // Only the main thread's runs count: ((1-p)^2 a-runs^2 + p^2 b-runs^2) / T^2, p of main.
+    double var_base = (0.25 * 200 * 25 + 0.25 * 200 * 25) / (4000.0 * 4000);
+    double var_head = (1.0 / 9 * 200 * 100 + 4.0 / 9 * 200 * 25) / (6000.0 * 6000);
+    EXPECT_NEAR(a->self_share.high - a->self_share.delta, Z975 * std::sqrt(var_base + var_head),
+                1e-9);
+    EXPECT_TRUE(a->flags & PYI_DIFF_FAILS);
+    EXPECT_EQ(first_name(d.get()), "a");
+}
+
 TEST(DiffModel, LinesDoNotSplitFunctionsOrRuns)
 {
     TraceBuilder base, head;
