@@ -32,7 +32,7 @@ struct SimpleTrace {
 
     int define()
     {
-        uint32_t name, file, fn, loc, tname;
+        uint32_t name = 0, file = 0, fn = 0, loc = 0, tname = 0;
         int rc = pyi_writer_intern_string(w, "work", 4, &name);
         if (!rc)
             rc = pyi_writer_intern_string(w, "a.py", 4, &file);
