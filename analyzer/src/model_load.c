@@ -359,9 +359,10 @@ static void finish_source(load_state *st)
     char *w = st->source->warning;
     size_t size = sizeof(st->source->warning);
     if (rs->truncated)
-        snprintf(w, size, "%s: truncated: loaded the %" PRIu64 " intact chunks (%" PRIu64
-                 " samples); %" PRIu64 " bytes at the end were cut off",
-                 p->path, rs->chunks, rs->samples, rs->bytes_skipped);
+        snprintf(w, size, "%s: truncated: loaded what was intact (%" PRIu64 " chunk%s, %" PRIu64
+                 " samples); the last %" PRIu64 " bytes were cut off",
+                 p->path, rs->chunks, rs->chunks == 1 ? "" : "s", rs->samples,
+                 rs->bytes_skipped);
     else if (rs->chunks_damaged)
         snprintf(w, size, "%s: %" PRIu64 " damaged chunks skipped (%" PRIu64 " bytes)", p->path,
                  rs->chunks_damaged, rs->bytes_skipped);
