@@ -40,6 +40,7 @@ static const char HELP[] =
     "                         (.txt .json .speedscope.json .pb.gz .folded .html)\n"
     "    --open               write to a temporary file and open it in the browser\n"
     "    --flat               text: a table of the top functions (self and total)\n"
+    "    --lines              text: the flat table per source line (self and total)\n"
     "    --limit N            text --flat: rows to show (default 40)\n"
     "    --percent            text: percentages of the total instead of seconds\n"
     "    --metric M           wall (default), cpu (measured CPU time), on-cpu or\n"
@@ -225,6 +226,8 @@ static int parse_flag(report_options *ro, const char *opt)
         r->ascii = 0;
     else if (!strcmp(opt, "--flat"))
         r->flat = 1;
+    else if (!strcmp(opt, "--lines"))
+        r->flat = r->flat_lines = 1;
     else if (!strcmp(opt, "--percent"))
         r->percent = 1;
     else if (!strcmp(opt, "--no-header"))
