@@ -250,6 +250,7 @@ typedef struct pyi_model_info {
     pyi_metrics totals;      /* every kept sample */
     int has_cpu;             /* some sample measured CPU time */
     int has_status;          /* some source measured the ON_CPU bit */
+    uint32_t max_stack_depth; /* frames in the deepest stack (sizes pyi_model_stack_frames) */
 } pyi_model_info;
 
 /* All accessors return NULL for an id out of range. Pointers are owned by the
@@ -324,6 +325,13 @@ typedef struct pyi_view_frame {
  * The array is borrowed for the call. Non-zero stops the visit. */
 typedef int (*pyi_stack_visit_fn)(void *ctx, uint32_t thread, const pyi_view_frame *frames,
                                   size_t depth, const pyi_metrics *totals);
+
+/* The processed frames of one model stack (e.g. a timeline bucket's top_stack),
+ * outermost first, into frames (capacity entries; max_stack_depth is always
+ * enough). Returns the depth (0 for stack 0 or when everything is hidden), or
+ * PYI_E_LIMIT when capacity is too small. */
+int pyi_model_stack_frames(const pyi_model *model, unsigned processors, uint32_t stack,
+                           pyi_view_frame *frames, size_t capacity);
 
 /* Visits the processed stacks in aggregate order. Returns 0, PYI_E_NOMEM, or
  * the callback's non-zero value. */
