@@ -55,7 +55,8 @@ int report_load(const report_options *ro, pyi_model **out)
     if (progress)
         clear_progress();
     if (rc) {
-        report_error("%s", detail);
+        report_error("%s%s", detail, rc == PYI_E_CORRUPT && !ro->model.salvage
+                                         ? " (--salvage skips damaged chunks)" : "");
         return 2;
     }
     const pyi_model_info *info = pyi_model_get_info(*out);

@@ -131,7 +131,8 @@ typedef struct pyi_model pyi_model;
 int pyi_model_new(pyi_model **out, const pyi_model_options *options);
 
 /*
- * Streams one trace into the model (call once per file to merge several).
+ * Streams one trace into the model (call once per file to merge several);
+ * path "-" reads standard input.
  * Functions are the same across traces when their qualified name, kind and
  * normalised file path match; threads stay apart (each belongs to its file).
  * Errors (message in pyi_model_error_detail, naming the file):
