@@ -65,6 +65,13 @@ int report_load(const report_options *ro, pyi_model **out)
         if (*s->warning)
             report_error("warning: %s", s->warning);
     }
+    int by_status = ro->model.filter.state != PYI_STATE_ALL ||
+                    ro->render.metric == PYI_METRIC_ON_CPU ||
+                    ro->render.metric == PYI_METRIC_WAITING;
+    if (!ro->quiet && by_status && !info->has_status)
+        report_error("warning: these traces do not say which samples were on CPU");
+    if (!ro->quiet && ro->render.metric == PYI_METRIC_CPU && !info->has_cpu)
+        report_error("warning: these traces hold no CPU time: every value is 0");
     return 0;
 }
 
