@@ -188,7 +188,8 @@ TEST(Model, ClassifiesPaths)
     tb.sample(th, tb.stack("/usr/lib/python3.11/json/encoder.py|encode|1;"
                            "<frozen importlib._bootstrap>|_find_and_load|2;"
                            "/opt/x/lib/python3.13t/site-packages/pyinst/__init__.py|stop|3;"
-                           "<frozen runpy>|_run_code|4;/elsewhere/tool.py|go|5"),
+                           "<frozen runpy>|_run_code|4;/elsewhere/tool.py|go|5;"
+                           "/home/u/pyinst/app.py|mine|6"),
               1);
     pyi_model *m = load(tb.close());
     auto fn = [&](const char *name) { return pyi_model_function_get(m, function_named(m, name)); };
@@ -199,6 +200,7 @@ TEST(Model, ClassifiesPaths)
     EXPECT_STREQ(fn("_run_code")->library, "runpy");
     EXPECT_STREQ(fn("go")->file, "/elsewhere/tool.py");
     EXPECT_EQ(fn("go")->code, PYI_CODE_APP);
+    EXPECT_EQ(fn("mine")->code, PYI_CODE_APP); // a project named pyinst is not pyinst
     pyi_model_free(m);
 }
 
