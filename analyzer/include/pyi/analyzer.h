@@ -453,12 +453,12 @@ const pyi_timeline_bucket *pyi_model_timeline(const pyi_model *model, uint32_t t
 /* ---- Writing a model back as a trace ------------------------------------- */
 
 /*
- * Writes the model as a .pyitrace (merge and convert use it): one process per
- * source, their threads, every stack, and one sample per aggregate carrying
- * its totals (weight = wall, cpu = CPU, status ON_CPU when most of the weight
- * was on CPU; the on/off CPU split of a mixed aggregate is written as two
- * samples). Time order inside a thread follows first appearance. Markers and
- * per-sample timing are not kept: the result is an aggregated profile.
+ * Writes the model as a .pyitrace (merge, and convert with filters, use it):
+ * one process per source, their threads, every stack, and for each aggregate
+ * as many samples as it holds, on and off CPU as counted, with its exact wall
+ * and CPU totals spread over them (to the file's microsecond resolution). All
+ * samples of an aggregate sit at its first appearance: totals are exact, the
+ * time axis is not kept, and markers are not written.
  * Errors: PYI_E_IO, PYI_E_NOMEM, PYI_E_STATE (model not finished); the message
  * is in pyi_model_error_detail.
  */
