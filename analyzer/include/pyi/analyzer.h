@@ -439,7 +439,8 @@ int pyi_model_line_totals(const pyi_model *model, const pyi_view_options *view,
  * heaviest stack, so a timeline can draw what the thread was doing.
  */
 typedef struct pyi_timeline_bucket {
-    uint64_t start_ns;   /* on the model's axis; buckets are contiguous from 0 */
+    uint64_t start_ns;   /* on the model's axis, a multiple of the width; buckets are
+                            contiguous from the one holding the thread's first sample */
     pyi_metrics totals;  /* samples that fell in this bucket (all 0 = no sample) */
     uint32_t top_stack;  /* heaviest stack (by wall weight) among those seen, 0 = none */
     uint64_t top_wall_ns; /* its weight in this bucket (a lower bound after merges) */
