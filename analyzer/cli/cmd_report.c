@@ -158,10 +158,19 @@ int report_render(report_options *ro, const pyi_model *model)
     }
     pyi_sink sink = {pyi_sink_file_write, out};
     char error[512] = "";
+    errno = 0;
     int rc = r->render(model, &opts, &sink, error, sizeof(error));
+    int write_errno = errno;
     int close_failed = out == stdout ? fflush(out) != 0 : fclose(out) != 0;
-    if (rc || close_failed) {
-        report_error("%s", rc ? error : "cannot write the output");
+    if (close_failed && !write_errno)
+        write_errno = errno;
+    if ((rc == PYI_E_IO || (!rc && close_failed))) {
+        report_error("%s: cannot write: %s", ro->output ? ro->output : "standard output",
+                     strerror(write_errno ? write_errno : EIO));
+        return 2;
+    }
+    if (rc) {
+        report_error("%s", error);
         return 2;
     }
     return ro->open ? open_in_browser(ro->output) : 0;
