@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The renderer table: the one place that lists every output format. */
+#include <string.h>
+#include <strings.h>
+
+#include "render_internal.h"
+
+static const pyi_renderer *const RENDERERS[] = {
+    &pyi_renderer_text,
+    &pyi_renderer_json,
+    &pyi_renderer_speedscope,
+    &pyi_renderer_pprof,
+    &pyi_renderer_collapsed,
+#ifdef PYI_HAVE_HTML_RENDERER
+    &pyi_renderer_html,
+#endif
+};
+
+const pyi_renderer *const *pyi_renderers(size_t *count)
+{
+    *count = sizeof(RENDERERS) / sizeof(RENDERERS[0]);
+    return RENDERERS;
+}
+
+const pyi_renderer *pyi_renderer_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(RENDERERS) / sizeof(RENDERERS[0]); i++)
+        if (!strcmp(RENDERERS[i]->name, name))
+            return RENDERERS[i];
+    return NULL;
+}
+
+const pyi_renderer *pyi_renderer_for_path(const char *path)
+{
+    const pyi_renderer *best = NULL;
+    size_t best_length = 0, length = strlen(path);
+    for (size_t i = 0; i < sizeof(RENDERERS) / sizeof(RENDERERS[0]); i++) {
+        const char *ext = RENDERERS[i]->extension;
+        size_t n = strlen(ext);
+        if (n && n <= length && n > best_length && !strcasecmp(path + length - n, ext)) {
+            best = RENDERERS[i];
+            best_length = n;
+        }
+    }
+    return best;
+}
