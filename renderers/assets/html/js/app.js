@@ -19,7 +19,10 @@
     this.flame = new P.FlameGraph($("pyi-view-flame"), { onSelect: function (n) { self.selectNode(n); } });
     this.timeline = new P.Timeline($("pyi-view-timeline"), { onSelectFunction: function (fn) { self.selectFunction(fn); } });
     this.details = new P.Details($("pyi-details"), {
-      onFocus: function (fn, callers) { self.set({ focus: fn, inverted: callers }); },
+      onFocus: function (fn, callers) {
+        self.focusInverted = callers && !self.options.inverted;
+        self.set({ focus: fn, inverted: callers });
+      },
       onExclude: function (fn) { self.excludeFunction(fn); }
     });
     this.search = new P.Search($("pyi-search"), $("pyi-search-count"), function (q) { self.setSearch(q); });
@@ -86,7 +89,10 @@
       window.clearTimeout(timer);
       timer = window.setTimeout(function () { self.setExclude(exclude.value); }, 250);
     });
-    $("pyi-focus-clear").addEventListener("click", function () { self.set({ focus: 0 }); });
+    $("pyi-focus-clear").addEventListener("click", function () {
+      /* a callers focus turned the tree over: clearing it turns it back */
+      self.set(self.options.inverted && self.focusInverted ? { focus: 0, inverted: false } : { focus: 0 });
+    });
     var tabs = document.querySelectorAll(".pyi-tab");
     for (var t = 0; t < tabs.length; t++)
       tabs[t].addEventListener("click", function (e) { self.show(e.currentTarget.dataset.view); });

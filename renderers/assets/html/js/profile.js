@@ -123,29 +123,55 @@
 
   /* The frames of a stack after the processors, outermost first: objects
    * {fn, loc, line (call site in the caller), hidden (array of fn ids folded in
-   * by library grouping, or null)}. Cached: do not modify. */
+   * by library grouping, or null)}. Mirrors the analyzer's view processors
+   * (analyzer/src/view.c) so the page and the command line agree. Cached: do
+   * not modify the result. */
   Processor.prototype.frames = function (stack) {
     var cached = this.cache.get(stack);
     if (cached) return cached;
     var p = this.profile, o = this.o, C = P.CODE;
-    var locs = p.stackLocations(stack);
-    var out = [];
+    var locs = p.stackLocations(stack), kept = [];
     for (var i = 0; i < locs.length; i++) {
-      var loc = locs[i], fn = p.locFn[loc - 1], code = p.fnCode[fn - 1];
+      var fn = p.locFn[locs[i] - 1], code = p.fnCode[fn - 1];
       if (o.hideImportlib && (code & C.IMPORTLIB)) continue;
       if (o.hideProfiler && (code & C.PROFILER)) continue;
       if (this.excluded && this.excluded[fn]) continue;
-      var last = out.length ? out[out.length - 1] : null;
-      if (last && o.collapseRecursion && last.fn === fn) { last.loc = loc; continue; }
-      if (last && o.groupLibrary && (code & C.LIBRARY) && (p.fnCode[last.fn - 1] & C.LIBRARY)) {
-        if (!last.hidden) last.hidden = [];
-        if (last.hidden.indexOf(fn) < 0 && fn !== last.fn) last.hidden.push(fn);
-        continue;
-      }
-      out.push({ fn: fn, loc: loc, line: i ? p.locLine[locs[i - 1] - 1] : 0, hidden: null });
+      kept.push(locs[i]);
     }
+    var start = 0;
+    if (o.hideProfiler) { /* leading runpy start-up frames go when something follows */
+      while (start < kept.length && this.isRunpy(p.locFn[kept[start] - 1])) start++;
+      if (start === kept.length) start = 0;
+    }
+    var out = [], inGroup = false;
+    for (var k = start; k < kept.length; k++) {
+      var loc = kept[k], f = p.locFn[loc - 1], last = out.length ? out[out.length - 1] : null;
+      if (last && o.collapseRecursion && last.fn === f && !last.hidden) { last.loc = loc; continue; }
+      if (o.groupLibrary && this.isGroupable(f)) {
+        if (inGroup && last) {
+          if (!last.hidden) last.hidden = [];
+          if (last.hidden.indexOf(f) < 0) last.hidden.push(f);
+          continue;
+        }
+        inGroup = true;
+      } else {
+        inGroup = false;
+      }
+      out.push({ fn: f, loc: loc, line: 0, hidden: null });
+    }
+    for (var j = 1; j < out.length; j++) out[j].line = p.locLine[out[j - 1].loc - 1];
     this.cache.set(stack, out);
     return out;
+  };
+
+  Processor.prototype.isRunpy = function (fn) {
+    var p = this.profile;
+    return p.fnLibrary[fn - 1] === "runpy" && (p.fnCode[fn - 1] & P.CODE.STDLIB) !== 0;
+  };
+
+  Processor.prototype.isGroupable = function (fn) {
+    var code = this.profile.fnCode[fn - 1], C = P.CODE;
+    return (code & C.LIBRARY) !== 0 && (code & (C.NATIVE | C.SYNTHETIC)) === 0;
   };
 
   /* The frames a tree inserts for one stack: focus re-roots (callees from the
