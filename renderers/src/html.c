@@ -269,69 +269,13 @@ static uint64_t location_line(const pyi_model *m, size_t i)
     return pyi_model_location_get(m, (uint32_t)i + 1)->line;
 }
 
-static uint64_t stack_parent(const pyi_model *m, size_t i)
-{
-    return pyi_model_stack_get(m, (uint32_t)i + 1)->parent;
-}
-
-static uint64_t stack_location(const pyi_model *m, size_t i)
-{
-    return pyi_model_stack_get(m, (uint32_t)i + 1)->location;
-}
-
-static void write_definitions(pyi_html_out *out, const pyi_model *model)
+static void write_locations(pyi_html_out *out, const pyi_model *model)
 {
     const pyi_model_info *info = pyi_model_get_info(model);
     pyi__html_key(out, "locations", 0);
     pyi__html_put(out, "{");
     write_column(out, "function", 1, info->location_count, location_function, model);
     write_column(out, "line", 0, info->location_count, location_line, model);
-    pyi__html_put(out, "}");
-    pyi__html_key(out, "stacks", 0);
-    pyi__html_put(out, "{");
-    write_column(out, "parent", 1, info->stack_count, stack_parent, model);
-    write_column(out, "location", 0, info->stack_count, stack_location, model);
-    pyi__html_put(out, "}");
-}
-
-/* ---- Data blob: aggregates ------------------------------------------------------ */
-
-static const pyi_model_aggregate *aggregate_at(const pyi_model *m, size_t i)
-{
-    size_t count;
-    return pyi_model_aggregates(m, &count) + i;
-}
-
-static uint64_t agg_thread(const pyi_model *m, size_t i) { return aggregate_at(m, i)->thread; }
-static uint64_t agg_stack(const pyi_model *m, size_t i) { return aggregate_at(m, i)->stack; }
-static uint64_t agg_samples(const pyi_model *m, size_t i)
-{
-    return aggregate_at(m, i)->totals.samples;
-}
-static uint64_t agg_on_cpu_samples(const pyi_model *m, size_t i)
-{
-    return aggregate_at(m, i)->totals.on_cpu_samples;
-}
-static uint64_t agg_wall(const pyi_model *m, size_t i) { return aggregate_at(m, i)->totals.wall_ns; }
-static uint64_t agg_on_cpu(const pyi_model *m, size_t i)
-{
-    return aggregate_at(m, i)->totals.on_cpu_ns;
-}
-static uint64_t agg_cpu(const pyi_model *m, size_t i) { return aggregate_at(m, i)->totals.cpu_ns; }
-
-static void write_aggregates(pyi_html_out *out, const pyi_model *model)
-{
-    size_t count;
-    pyi_model_aggregates(model, &count);
-    pyi__html_key(out, "aggregates", 0);
-    pyi__html_put(out, "{");
-    write_column(out, "thread", 1, count, agg_thread, model);
-    write_column(out, "stack", 0, count, agg_stack, model);
-    write_column(out, "samples", 0, count, agg_samples, model);
-    write_column(out, "on_cpu_samples", 0, count, agg_on_cpu_samples, model);
-    write_column(out, "wall", 0, count, agg_wall, model);
-    write_column(out, "on_cpu", 0, count, agg_on_cpu, model);
-    write_column(out, "cpu", 0, count, agg_cpu, model);
     pyi__html_put(out, "}");
 }
 
@@ -372,16 +316,17 @@ static void write_view(pyi_html_out *out, const pyi_render_options *options)
 /* ---- The page ----------------------------------------------------------------------- */
 
 static void write_data(pyi_html_out *out, const pyi_model *model,
-                       const pyi_render_options *options, const pyi_html_sources *sources)
+                       const pyi_render_options *options, const pyi_html_stacks *stacks,
+                       const pyi_html_sources *sources)
 {
     write_info(out, model, options->producer);
     write_view(out, options);
     write_sources(out, model);
     write_threads(out, model);
     write_functions(out, model, sources);
-    write_definitions(out, model);
-    write_aggregates(out, model);
-    pyi__html_timelines(out, model);
+    write_locations(out, model);
+    pyi__html_stacks_write(out, model, stacks);
+    pyi__html_timelines(out, model, stacks);
     pyi__html_sources_write(out, sources);
     pyi__html_put(out, "}");
 }
@@ -390,25 +335,29 @@ static int render_html(const pyi_model *model, const pyi_render_options *options
                        pyi_sink *sink, char *error, size_t error_size)
 {
     pyi_html_sources *sources = NULL;
-    if (options->with_source) {
-        int rc = pyi__html_sources_read(model, &sources);
-        if (rc)
-            return pyi__render_fail(error, error_size, rc, "html: reading sources: %s",
-                                    pyi_strerror(rc));
-    }
-    pyi_html_out *out = malloc(sizeof(*out));
+    pyi_html_stacks stacks;
+    pyi_html_out *out = NULL;
+    int rc = pyi__html_stacks_build(model, &stacks);
+    if (rc)
+        goto out_fail;
+    if (options->with_source && (rc = pyi__html_sources_read(model, &sources)) != 0)
+        goto out_free_stacks;
+    out = malloc(sizeof(*out));
     if (!out) {
-        pyi__html_sources_free(sources);
-        return pyi__render_fail(error, error_size, PYI_E_NOMEM, "html: out of memory");
+        rc = PYI_E_NOMEM;
+        goto out_free_stacks;
     }
     pyi__html_out_init(out, sink);
     const pyi_html_page *page = &pyi__html_report_page;
     pyi__html_write(out, page->head, page->head_size);
-    write_data(out, model, options, sources);
+    write_data(out, model, options, &stacks, sources);
     pyi__html_write(out, page->tail, page->tail_size);
-    int rc = pyi__html_out_flush(out);
+    rc = pyi__html_out_flush(out);
     free(out);
+out_free_stacks:
     pyi__html_sources_free(sources);
+    pyi__html_stacks_destroy(&stacks);
+out_fail:
     if (rc)
         return pyi__render_fail(error, error_size, rc, "html: %s", pyi_strerror(rc));
     return 0;

@@ -35,8 +35,42 @@ void pyi__html_string(pyi_html_out *out, const char *text);
 /* ,"key": (without the comma when first). */
 void pyi__html_key(pyi_html_out *out, const char *key, int first);
 
-/* "timelines":[...] : every thread's buckets, merged down to a total budget. */
-void pyi__html_timelines(pyi_html_out *out, const pyi_model *model);
+/* The page's stack table and aggregates (html_stacks.c): model stacks beyond a
+ * budget fold into their callers; page ids are dense from 1. */
+typedef struct pyi_html_aggregate {
+    uint32_t thread;     /* model thread id */
+    uint32_t stack;      /* page stack id; 0 = no Python frame */
+    pyi_metrics totals;
+} pyi_html_aggregate;
+
+typedef struct pyi_html_stacks {
+    size_t model_count;  /* stacks in the model */
+    uint32_t *map;       /* by model stack id (0..model_count): page stack id */
+    uint32_t *kept;      /* by page stack id (1..count): model stack id */
+    size_t count;        /* page stacks */
+    size_t folded;       /* model stacks folded into a caller (0 = none) */
+    pyi_html_aggregate *aggregates; /* one per (thread, page stack) */
+    size_t aggregate_count;
+    uint64_t time_unit_ns; /* aggregate times are written in this unit */
+} pyi_html_stacks;
+
+/* Returns 0 or PYI_E_NOMEM (then *stacks is empty). */
+int pyi__html_stacks_build(const pyi_model *model, pyi_html_stacks *stacks);
+void pyi__html_stacks_destroy(pyi_html_stacks *stacks);
+/* ,"stacks":{...},"aggregates":{...} */
+void pyi__html_stacks_write(pyi_html_out *out, const pyi_model *model,
+                            const pyi_html_stacks *stacks);
+
+/* Time units: values are written divided by a unit, the gcd of the values but
+ * at least 1 us (then rounded), so 1 ms samples write as 1, not 1000000. */
+uint64_t pyi__html_gcd(uint64_t a, uint64_t b);
+uint64_t pyi__html_time_unit(uint64_t gcd);
+uint64_t pyi__html_in_unit(uint64_t value, uint64_t unit);
+
+/* "timelines":[...] : every thread's buckets, merged down to a total budget,
+ * their top stacks mapped to the page's stacks. */
+void pyi__html_timelines(pyi_html_out *out, const pyi_model *model,
+                         const pyi_html_stacks *stacks);
 
 /* "source_files":[...] and the functions' "source" column index: reads, once
  * per file, the lines the profile references (bounded; see html_source.c). */

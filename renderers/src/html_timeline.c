@@ -51,26 +51,34 @@ static size_t merge_factor(const pyi_model *model)
     return factor;
 }
 
-static void put_bucket_column(pyi_html_out *out, const char *key, const merged_bucket *merged,
-                              size_t count, int column)
+typedef struct timeline_columns {
+    const merged_bucket *buckets;
+    size_t count;
+    const pyi_html_stacks *stacks; /* maps top stacks to the page's */
+    uint64_t unit;                 /* time unit of wall and on_cpu */
+} timeline_columns;
+
+static void put_bucket_column(pyi_html_out *out, const char *key, const timeline_columns *t,
+                              int column)
 {
     pyi__html_key(out, key, 0);
     pyi__html_put(out, "[");
-    for (size_t i = 0; i < count && !out->rc; i++) {
-        const merged_bucket *b = &merged[i];
+    for (size_t i = 0; i < t->count && !out->rc; i++) {
+        const merged_bucket *b = &t->buckets[i];
         if (i)
             pyi__html_put(out, ",");
-        pyi__html_u64(out, column == 0   ? b->totals.wall_ns
-                           : column == 1 ? b->totals.on_cpu_ns
+        pyi__html_u64(out, column == 0   ? pyi__html_in_unit(b->totals.wall_ns, t->unit)
+                           : column == 1 ? pyi__html_in_unit(b->totals.on_cpu_ns, t->unit)
                            : column == 2 ? b->totals.samples
-                                         : b->top_stack);
+                                         : t->stacks->map[b->top_stack]);
     }
     pyi__html_put(out, "]");
 }
 
 /* Writes one thread's timeline object; returns 0 or PYI_E_NOMEM. */
-static int write_thread_timeline(pyi_html_out *out, const pyi_model *model, uint32_t thread,
-                                 size_t factor, int first)
+static int write_thread_timeline(pyi_html_out *out, const pyi_model *model,
+                                 const pyi_html_stacks *stacks, uint32_t thread, size_t factor,
+                                 int first)
 {
     size_t count;
     uint64_t width;
@@ -80,28 +88,35 @@ static int write_thread_timeline(pyi_html_out *out, const pyi_model *model, uint
     if (!merged)
         return PYI_E_NOMEM;
     size_t begin = 0, end = 0;
+    uint64_t gcd = 0;
     for (size_t i = 0; i < merged_count; i++) {
         merged[i] = merge_group(buckets, count, i, factor);
+        gcd = pyi__html_gcd(pyi__html_gcd(gcd, merged[i].totals.wall_ns),
+                            merged[i].totals.on_cpu_ns);
         if (merged[i].totals.samples) {
             begin = end ? begin : i;
             end = i + 1;
         }
     }
+    timeline_columns columns = {merged + begin, end - begin, stacks, pyi__html_time_unit(gcd)};
     pyi__html_put(out, first ? "{\"thread\":" : ",{\"thread\":");
     pyi__html_u64(out, thread);
     pyi__html_key(out, "start_ns", 0);
     pyi__html_u64(out, end ? buckets[begin * factor].start_ns : 0);
     pyi__html_key(out, "bucket_ns", 0);
     pyi__html_u64(out, width * factor);
+    pyi__html_key(out, "time_unit_ns", 0);
+    pyi__html_u64(out, columns.unit);
     static const char *const KEYS[] = {"wall", "on_cpu", "samples", "top"};
     for (int column = 0; column < 4; column++)
-        put_bucket_column(out, KEYS[column], merged + begin, end - begin, column);
+        put_bucket_column(out, KEYS[column], &columns, column);
     pyi__html_put(out, "}");
     free(merged);
     return 0;
 }
 
-void pyi__html_timelines(pyi_html_out *out, const pyi_model *model)
+void pyi__html_timelines(pyi_html_out *out, const pyi_model *model,
+                         const pyi_html_stacks *stacks)
 {
     const pyi_model_info *info = pyi_model_get_info(model);
     size_t factor = merge_factor(model);
@@ -113,7 +128,7 @@ void pyi__html_timelines(pyi_html_out *out, const pyi_model *model)
         uint64_t width;
         if (!pyi_model_timeline(model, id, &count, &width) || !count)
             continue;
-        int rc = write_thread_timeline(out, model, id, factor, first);
+        int rc = write_thread_timeline(out, model, stacks, id, factor, first);
         if (rc)
             out->rc = rc;
         first = 0;

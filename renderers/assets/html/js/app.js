@@ -50,6 +50,10 @@
     var warnings = $("pyi-warnings");
     for (var i = 0; i < d.sources.length; i++)
       if (d.sources[i].warning) warnings.appendChild(P.el("div", "", d.sources[i].path + ": " + d.sources[i].warning));
+    if (d.stacks.folded)
+      warnings.appendChild(P.el("div", "", d.stacks.folded + " of the lightest stacks were folded into their " +
+        "callers to keep this file small (their time stays with the caller); pyinst-report's other " +
+        "formats keep every stack."));
     if (info.lost_samples)
       warnings.appendChild(P.el("div", "", info.lost_samples + " samples were lost by the recorder."));
   };

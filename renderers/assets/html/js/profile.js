@@ -4,7 +4,31 @@
  * thread) and per-function line totals, all computed here in the page. */
 "use strict";
 (function (P) {
+  /* Undoes the compact encodings of the blob in place: times written in a
+   * unit become nanoseconds, parent deltas become parent ids. */
+  function decode(data) {
+    if (data.decoded) return;
+    function scale(obj, keys, unit) {
+      if (!unit || unit === 1) return;
+      for (var k = 0; k < keys.length; k++) {
+        var a = obj[keys[k]];
+        for (var i = 0; i < a.length; i++) a[i] *= unit;
+      }
+    }
+    scale(data.aggregates, ["wall", "on_cpu", "cpu"], data.aggregates.time_unit_ns);
+    var timelines = data.timelines || [];
+    for (var t = 0; t < timelines.length; t++) scale(timelines[t], ["wall", "on_cpu"], timelines[t].time_unit_ns);
+    var st = data.stacks;
+    if (!st.parent) {
+      st.parent = new Array(st.parent_delta.length);
+      for (var id = 1; id <= st.parent_delta.length; id++) st.parent[id - 1] = id - st.parent_delta[id - 1];
+    }
+    data.decoded = true;
+  }
+  P.decodeData = decode;
+
   function Profile(data) {
+    decode(data);
     this.data = data;
     var f = data.functions;
     this.fnName = f.name; this.fnFile = f.file; this.fnLibrary = f.library;
