@@ -6,12 +6,13 @@
 # text, for comparison) on each, whole command (load + render), printing
 # seconds, peak RSS and the file size. The floor for 1 M samples: under 2 s and
 # a file under 5 MB.
-# usage: bench/html/run.sh [BIN_DIR]   (default build/release/bin, built if missing)
+# usage: bench/html/run.sh [BIN_DIR]   (default: build/release/bin, brought up to date)
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${1:-$root/build/release/bin}
-if [ ! -x "$bin/pyinst-report" ] || [ ! -x "$bin/pyinst-fixture" ]; then
-    [ -f "$root/build/release/CMakeCache.txt" ] || cmake --preset release -S "$root" >/dev/null
+bin=${1:-}
+if [ -z "$bin" ]; then
+    bin=$root/build/release/bin
+    [ -f "$root/build/release/CMakeCache.txt" ] || (cd "$root" && cmake --preset release >/dev/null)
     cmake --build "$root/build/release" -j "$(nproc 2>/dev/null || echo 2)" \
           --target pyinst-report pyinst-fixture >/dev/null
 fi
