@@ -112,7 +112,7 @@
       if (p.code(node.fn) & P.CODE.LIBRARY) row.classList.add("pyi-lib");
       var hidden = P.hiddenText(p, node);
       if (hidden) row.appendChild(P.el("span", "pyi-group", "[" + hidden + "]"));
-      row.appendChild(P.el("span", "pyi-loc", p.where(node.fn, node.line ? 0 : 0) +
+      row.appendChild(P.el("span", "pyi-loc", p.where(node.fn) +
                                          (node.line ? " (called from line " + node.line + ")" : "")));
       if (view.hits && view.hits[node.fn]) row.classList.add("pyi-hit");
     } else {
