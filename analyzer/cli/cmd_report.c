@@ -55,7 +55,8 @@ int report_load(const report_options *ro, pyi_model **out)
     if (progress)
         clear_progress();
     if (rc) {
-        report_error("%s", detail);
+        report_error("%s%s", detail, rc == PYI_E_CORRUPT && !ro->model.salvage
+                                         ? " (--salvage skips damaged chunks)" : "");
         return 2;
     }
     const pyi_model_info *info = pyi_model_get_info(*out);
@@ -64,6 +65,13 @@ int report_load(const report_options *ro, pyi_model **out)
         if (*s->warning)
             report_error("warning: %s", s->warning);
     }
+    int by_status = ro->model.filter.state != PYI_STATE_ALL ||
+                    ro->render.metric == PYI_METRIC_ON_CPU ||
+                    ro->render.metric == PYI_METRIC_WAITING;
+    if (!ro->quiet && by_status && !info->has_status)
+        report_error("warning: these traces do not say which samples were on CPU");
+    if (!ro->quiet && ro->render.metric == PYI_METRIC_CPU && !info->has_cpu)
+        report_error("warning: these traces hold no CPU time: every value is 0");
     return 0;
 }
 
@@ -150,10 +158,19 @@ int report_render(report_options *ro, const pyi_model *model)
     }
     pyi_sink sink = {pyi_sink_file_write, out};
     char error[512] = "";
+    errno = 0;
     int rc = r->render(model, &opts, &sink, error, sizeof(error));
+    int write_errno = errno;
     int close_failed = out == stdout ? fflush(out) != 0 : fclose(out) != 0;
-    if (rc || close_failed) {
-        report_error("%s", rc ? error : "cannot write the output");
+    if (close_failed && !write_errno)
+        write_errno = errno;
+    if ((rc == PYI_E_IO || (!rc && close_failed))) {
+        report_error("%s: cannot write: %s", ro->output ? ro->output : "standard output",
+                     strerror(write_errno ? write_errno : EIO));
+        return 2;
+    }
+    if (rc) {
+        report_error("%s", error);
         return 2;
     }
     return ro->open ? open_in_browser(ro->output) : 0;

@@ -40,6 +40,7 @@ static const char HELP[] =
     "                         (.txt .json .speedscope.json .pb.gz .folded .html)\n"
     "    --open               write to a temporary file and open it in the browser\n"
     "    --flat               text: a table of the top functions (self and total)\n"
+    "    --lines              text: the flat table per source line (self and total)\n"
     "    --limit N            text --flat: rows to show (default 40)\n"
     "    --percent            text: percentages of the total instead of seconds\n"
     "    --metric M           wall (default), cpu (measured CPU time), on-cpu or\n"
@@ -48,6 +49,8 @@ static const char HELP[] =
     "    --color, --no-color  force colours on or off (default: on for a terminal,\n"
     "                         off in a pipe or when NO_COLOR is set)\n"
     "    --no-header          text: leave out the header\n"
+    "    --no-source          html: do not embed source lines (default: the lines the\n"
+    "                         profile references, from the .py files readable now)\n"
     "    -q, --quiet          no progress and no warnings on stderr\n"
     "\n"
     "VIEWS\n"
@@ -225,6 +228,8 @@ static int parse_flag(report_options *ro, const char *opt)
         r->ascii = 0;
     else if (!strcmp(opt, "--flat"))
         r->flat = 1;
+    else if (!strcmp(opt, "--lines"))
+        r->flat = r->flat_lines = 1;
     else if (!strcmp(opt, "--percent"))
         r->percent = 1;
     else if (!strcmp(opt, "--no-header"))
@@ -237,6 +242,10 @@ static int parse_flag(report_options *ro, const char *opt)
         ro->model.filter.state = PYI_STATE_ON_CPU;
     else if (!strcmp(opt, "--waiting"))
         ro->model.filter.state = PYI_STATE_WAITING;
+    else if (!strcmp(opt, "--source"))
+        ro->source = 1;
+    else if (!strcmp(opt, "--no-source"))
+        ro->source = 0;
     else if (!strcmp(opt, "--salvage"))
         ro->model.salvage = 1;
     else if (!strncmp(opt, "--no-", 5) && (proc = pyi_processor_from_name(opt + 5)) != 0) {
@@ -306,6 +315,7 @@ int report_options_parse(report_options *ro, int argc, char **argv, report_mode 
     memset(ro, 0, sizeof(*ro));
     ro->mode = mode;
     ro->color = -1;
+    ro->source = -1;
     pyi_model_options_init(&ro->model);
     pyi_render_options_init(&ro->render);
     ro->files = calloc((size_t)argc + 1, sizeof(char *));
@@ -340,6 +350,9 @@ int report_options_parse(report_options *ro, int argc, char **argv, report_mode 
     }
     if (choose_renderer(ro))
         goto fail;
+    /* html shows source lines unless told not to; others only when asked */
+    ro->render.with_source = ro->source >= 0 ? ro->source
+                           : ro->renderer && !strcmp(ro->renderer->name, "html");
     ro->model.filter.threads = ro->threads;
     ro->model.filter.exclude_functions = ro->exclude_functions;
     ro->model.filter.exclude_files = ro->exclude_files;

@@ -25,6 +25,7 @@ typedef struct report_options {
     char open_path[4096];    /* --open: the temporary file written */
     int quiet;               /* -q: no progress, no warnings */
     int color;               /* -1 auto, 0 off, 1 on */
+    int source;              /* --source / --no-source: 1, 0; -1 = the renderer decides */
     const char *focus_name;  /* --callers/--callees FUNCTION */
     pyi_model_options model;
     pyi_render_options render;

@@ -214,6 +214,7 @@ int pyi_model_finish(pyi_model *m)
             info->duration_ns = s->offset_ns + s->duration_ns;
     }
     info->has_cpu = info->totals.cpu_ns != 0;
+    info->max_stack_depth = (uint32_t)pyi__model_max_depth(m);
     m->finished = 1;
     return 0;
 }

@@ -74,8 +74,10 @@ typedef int (*pyi__sample_hook)(void *ctx, uint32_t thread, uint32_t stack,
 
 typedef struct pyi__thread_timeline {
     pyi_timeline_bucket *buckets;
-    size_t count;     /* buckets in use */
-    uint64_t width_ns;
+    size_t count;       /* buckets in use */
+    size_t capacity;    /* buckets allocated (at most the model's bound) */
+    uint64_t width_ns;  /* 0 until the first sample */
+    uint64_t origin_ns; /* start of bucket 0, a multiple of width_ns */
 } pyi__thread_timeline;
 
 typedef struct pyi__source {

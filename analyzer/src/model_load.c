@@ -364,12 +364,14 @@ static void finish_source(load_state *st)
     char *w = st->source->warning;
     size_t size = sizeof(st->source->warning);
     if (rs->truncated)
-        snprintf(w, size, "%s: truncated: loaded the %" PRIu64 " intact chunks (%" PRIu64
-                 " samples); %" PRIu64 " bytes at the end were cut off",
-                 p->path, rs->chunks, rs->samples, rs->bytes_skipped);
+        snprintf(w, size, "%s: truncated: loaded what was intact (%" PRIu64 " chunk%s, %" PRIu64
+                 " samples); the last %" PRIu64 " bytes were cut off",
+                 p->path, rs->chunks, rs->chunks == 1 ? "" : "s", rs->samples,
+                 rs->bytes_skipped);
     else if (rs->chunks_damaged)
-        snprintf(w, size, "%s: %" PRIu64 " damaged chunks skipped (%" PRIu64 " bytes)", p->path,
-                 rs->chunks_damaged, rs->bytes_skipped);
+        snprintf(w, size, "%s: %" PRIu64 " damaged chunk%s skipped (%" PRIu64 " bytes)",
+                 p->path, rs->chunks_damaged, rs->chunks_damaged == 1 ? "" : "s",
+                 rs->bytes_skipped);
     else if (!rs->has_end)
         snprintf(w, size, "%s: not closed cleanly: the recorder did not finish this file",
                  p->path);
@@ -461,8 +463,9 @@ int pyi_model_add_file(pyi_model *m, const char *path)
     pyi_reader_options_init(&options);
     options.salvage = m->options.salvage;
     pyi_reader *r = NULL;
-    int rc = pyi_reader_open(&r, path, &options);
-    return load_opened(m, r, rc, path);
+    int rc = strcmp(path, "-") ? pyi_reader_open(&r, path, &options)
+                               : pyi_reader_open_fd(&r, 0, "<stdin>", &options);
+    return load_opened(m, r, rc, strcmp(path, "-") ? path : "<stdin>");
 }
 
 int pyi_model_add_memory(pyi_model *m, const void *data, size_t size, const char *name)

@@ -69,10 +69,13 @@ static const char *after_stdlib_dir(const char *path)
     return found;
 }
 
-/* Is rel (normalised) inside pyinst's own package? */
+/* Is rel (normalised) inside pyinst's own package: installed (site-packages
+ * stripped, so "pyinst/...") or run from a source checkout ("python/pyinst/")?
+ * Not any folder named pyinst: a user's project may be called that. */
 static int is_profiler_path(const char *rel)
 {
-    return !strncmp(rel, "pyinst/", 7) || strstr(rel, "/pyinst/") != NULL;
+    return !strncmp(rel, "pyinst/", 7) || !strncmp(rel, "python/pyinst/", 14) ||
+           strstr(rel, "/python/pyinst/") != NULL;
 }
 
 static int classify_special(const char *path, pyi__path_info *info)

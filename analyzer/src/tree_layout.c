@@ -80,75 +80,69 @@ static uint32_t *sorted_children(const pyi__tree_builder *b, uint32_t node, uint
     return ids;
 }
 
-/* Depth-first renumbering with an explicit stack (trees can be thousands deep). */
+/* Copies builder node old as tree node number t->count, child of parent. */
+static uint32_t place_node(const pyi__tree_builder *b, pyi_tree *t, uint32_t old,
+                           uint32_t parent, uint32_t *last_child)
+{
+    uint32_t id = (uint32_t)t->count++;
+    pyi_tree_node *n = &t->nodes[id];
+    *n = b->nodes[old];
+    n->id = id;
+    n->parent = parent;
+    n->first_child = n->next_sibling = 0;
+    n->child_count = 0;
+    n->flags &= ~PYI__NODE_DROP;
+    if (id) {
+        pyi_tree_node *p = &t->nodes[parent];
+        if (last_child[parent])
+            t->nodes[last_child[parent]].next_sibling = id;
+        else
+            p->first_child = id;
+        last_child[parent] = id;
+        p->child_count++;
+        n->depth = p->depth + 1;
+    }
+    return id;
+}
+
+/* Depth-first renumbering with an explicit stack (trees can be thousands deep):
+ * pending[] holds (builder id, new parent id) pairs still to place. */
 static int lay_out(const pyi__tree_builder *b, uint64_t threshold, pyi_tree *t, uint32_t *old_ids)
 {
-    size_t stack_capacity = 64, depth = 0;
-    uint32_t *stack = malloc(stack_capacity * sizeof(*stack)); /* old ids still to emit */
-    uint32_t *new_parent = malloc(stack_capacity * sizeof(*new_parent));
-    if (!stack || !new_parent)
-        goto fail;
-    stack[depth] = 0;
-    new_parent[depth++] = 0;
+    size_t capacity = 64, depth = 0;
+    uint32_t(*pending)[2] = malloc(capacity * sizeof(*pending));
     uint32_t *last_child = calloc(b->count, sizeof(*last_child)); /* by new id */
-    if (!last_child)
-        goto fail;
-    while (depth) {
-        uint32_t old = stack[--depth];
-        uint32_t parent = new_parent[depth];
-        uint32_t id = (uint32_t)t->count++;
+    int rc = pending && last_child ? 0 : -1;
+    if (!rc) {
+        pending[0][0] = pending[0][1] = 0;
+        depth = 1;
+    }
+    while (depth && !rc) {
+        depth--;
+        uint32_t old = pending[depth][0];
+        uint32_t id = place_node(b, t, old, pending[depth][1], last_child);
         old_ids[id] = old;
-        pyi_tree_node *n = &t->nodes[id];
-        *n = b->nodes[old];
-        n->id = id;
-        n->parent = parent;
-        n->first_child = n->next_sibling = 0;
-        n->child_count = 0;
-        n->flags &= ~PYI__NODE_DROP;
-        if (id) {
-            pyi_tree_node *p = &t->nodes[parent];
-            if (last_child[parent])
-                t->nodes[last_child[parent]].next_sibling = id;
-            else
-                p->first_child = id;
-            last_child[parent] = id;
-            p->child_count++;
-            n->depth = p->depth + 1;
-        }
         size_t count;
         uint32_t *kids = sorted_children(b, old, threshold, &count);
         if (!kids)
-            goto fail_last;
-        if (depth + count > stack_capacity) {
-            while (depth + count > stack_capacity)
-                stack_capacity *= 2;
-            uint32_t *s2 = realloc(stack, stack_capacity * sizeof(*stack));
-            if (s2)
-                stack = s2;
-            uint32_t *p2 = realloc(new_parent, stack_capacity * sizeof(*new_parent));
-            if (p2)
-                new_parent = p2;
-            if (!s2 || !p2) {
-                free(kids);
-                goto fail_last;
-            }
+            rc = -1;
+        else if (depth + count > capacity) {
+            while (depth + count > capacity)
+                capacity *= 2;
+            void *grown = realloc(pending, capacity * sizeof(*pending));
+            rc = grown ? 0 : -1;
+            if (grown)
+                pending = grown;
         }
-        for (size_t k = count; k-- > 0;) { /* pushed last first: popped in order */
-            stack[depth] = kids[k];
-            new_parent[depth++] = id;
+        for (size_t k = count; !rc && k-- > 0;) { /* pushed last first: popped in order */
+            pending[depth][0] = kids[k];
+            pending[depth++][1] = id;
         }
         free(kids);
     }
     free(last_child);
-    free(stack);
-    free(new_parent);
-    return 0;
-fail_last:
-    free(last_child);
-fail:
-    free(stack);
-    free(new_parent);
-    return -1;
+    free(pending);
+    return rc;
 }
 
 static int compare_strings(const void *a, const void *b)

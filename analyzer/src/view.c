@@ -165,3 +165,12 @@ int pyi_model_visit_stacks(const pyi_model *m, const pyi_view_options *view,
     free(frames);
     return rc;
 }
+
+int pyi_model_stack_frames(const pyi_model *m, unsigned processors, uint32_t stack,
+                           pyi_view_frame *frames, size_t capacity)
+{
+    if (stack > m->stack_count)
+        return PYI_E_INVALID_ARG;
+    int depth = pyi__view_frames(m, processors, stack, frames, capacity);
+    return depth < 0 ? PYI_E_LIMIT : depth;
+}

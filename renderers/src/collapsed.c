@@ -109,7 +109,8 @@ static int compare_lines(const void *a, const void *b)
 /* Sorted, with equal stacks (several aggregates after processing) merged. */
 static int write_lines(collapsed_ctx *c, pyi_sink *sink)
 {
-    qsort(c->lines, c->count, sizeof(*c->lines), compare_lines);
+    if (c->count) /* qsort wants a valid pointer even for nothing */
+        qsort(c->lines, c->count, sizeof(*c->lines), compare_lines);
     int rc = 0;
     for (size_t i = 0; i < c->count && !rc;) {
         uint64_t count = c->lines[i].count;

@@ -239,37 +239,58 @@ static int write_tree(text_ctx *c, uint32_t top)
 
 /* ---- Flat table ------------------------------------------------------------- */
 
+/* One row of the flat table: a function, or a function's line. */
+typedef struct flat_row {
+    uint32_t function;
+    uint32_t line; /* 0 = the function's first line */
+    const pyi_metrics *self, *total;
+} flat_row;
+
+static int write_flat_row(text_ctx *c, const flat_row *row)
+{
+    char self[48], total[48];
+    uint64_t sv = pyi_metrics_value(row->self, c->options->metric);
+    uint64_t tv = pyi_metrics_value(row->total, c->options->metric);
+    if (!c->options->show_all && c->total && (double)tv < 0.001 * (double)c->total)
+        return 0;
+    format_value(c, sv, self, sizeof(self));
+    format_value(c, tv, total, sizeof(total));
+    const pyi_model_function *f = pyi_model_function_get(c->model, row->function);
+    int rc = pyi_sink_printf(c->sink, "%s%10s%s %10s  ",
+                             c->options->color ? colour_for(c, sv) : "", self,
+                             on(c, ANSI_RESET), total);
+    rc = rc ? rc : pyi__text_safe(c->sink, f->name);
+    rc = rc ? rc : write_location(c, f, row->line ? row->line : f->first_line);
+    return rc ? rc : pyi_sink_puts(c->sink, "\n");
+}
+
 static int write_flat(text_ctx *c, const pyi_view_options *view)
 {
-    pyi_function_total *totals = NULL;
+    pyi_function_total *functions = NULL;
+    pyi_line_total *lines = NULL;
     size_t count = 0;
-    int rc = pyi_model_function_totals(c->model, view, &totals, &count);
+    int rc = c->options->flat_lines ? pyi_model_line_totals(c->model, view, &lines, &count)
+                                    : pyi_model_function_totals(c->model, view, &functions,
+                                                                &count);
     if (rc)
         return rc;
     size_t limit = c->options->flat_limit > 0 ? (size_t)c->options->flat_limit : 40;
     const char *unit = c->options->percent ? "%" : c->options->metric == PYI_METRIC_SAMPLES
                                                       ? "samples" : "s";
-    rc = pyi_sink_printf(c->sink, "%10s %10s  function  (self, total in %s)\n", "self",
-                         "total", unit);
+    rc = pyi_sink_printf(c->sink, "%10s %10s  %s  (self, total in %s)\n", "self", "total",
+                         c->options->flat_lines ? "line" : "function", unit);
     for (size_t i = 0; i < count && i < limit && !rc; i++) {
-        char self[48], total[48];
-        uint64_t sv = pyi_metrics_value(&totals[i].self, c->options->metric);
-        uint64_t tv = pyi_metrics_value(&totals[i].total, c->options->metric);
-        if (!c->options->show_all && c->total && (double)tv < 0.001 * (double)c->total)
-            continue;
-        format_value(c, sv, self, sizeof(self));
-        format_value(c, tv, total, sizeof(total));
-        const pyi_model_function *f = pyi_model_function_get(c->model, totals[i].function);
-        rc = pyi_sink_printf(c->sink, "%s%10s%s %10s  ", c->options->color
-                             ? colour_for(c, sv) : "", self, on(c, ANSI_RESET), total);
-        if (!rc)
-            rc = pyi__text_safe(c->sink, f->name);
-        if (!rc)
-            rc = write_location(c, f, f->first_line);
-        if (!rc)
-            rc = pyi_sink_puts(c->sink, "\n");
+        flat_row row;
+        if (lines) {
+            const pyi_model_location *l = pyi_model_location_get(c->model, lines[i].location);
+            row = (flat_row){l->function, l->line, &lines[i].self, &lines[i].total};
+        } else {
+            row = (flat_row){functions[i].function, 0, &functions[i].self, &functions[i].total};
+        }
+        rc = write_flat_row(c, &row);
     }
-    free(totals);
+    free(functions);
+    free(lines);
     return rc;
 }
 

@@ -131,7 +131,8 @@ typedef struct pyi_model pyi_model;
 int pyi_model_new(pyi_model **out, const pyi_model_options *options);
 
 /*
- * Streams one trace into the model (call once per file to merge several).
+ * Streams one trace into the model (call once per file to merge several);
+ * path "-" reads standard input.
  * Functions are the same across traces when their qualified name, kind and
  * normalised file path match; threads stay apart (each belongs to its file).
  * Errors (message in pyi_model_error_detail, naming the file):
@@ -250,6 +251,7 @@ typedef struct pyi_model_info {
     pyi_metrics totals;      /* every kept sample */
     int has_cpu;             /* some sample measured CPU time */
     int has_status;          /* some source measured the ON_CPU bit */
+    uint32_t max_stack_depth; /* frames in the deepest stack (sizes pyi_model_stack_frames) */
 } pyi_model_info;
 
 /* All accessors return NULL for an id out of range. Pointers are owned by the
@@ -324,6 +326,13 @@ typedef struct pyi_view_frame {
  * The array is borrowed for the call. Non-zero stops the visit. */
 typedef int (*pyi_stack_visit_fn)(void *ctx, uint32_t thread, const pyi_view_frame *frames,
                                   size_t depth, const pyi_metrics *totals);
+
+/* The processed frames of one model stack (e.g. a timeline bucket's top_stack),
+ * outermost first, into frames (capacity entries; max_stack_depth is always
+ * enough). Returns the depth (0 for stack 0 or when everything is hidden), or
+ * PYI_E_LIMIT when capacity is too small. */
+int pyi_model_stack_frames(const pyi_model *model, unsigned processors, uint32_t stack,
+                           pyi_view_frame *frames, size_t capacity);
 
 /* Visits the processed stacks in aggregate order. Returns 0, PYI_E_NOMEM, or
  * the callback's non-zero value. */
@@ -430,7 +439,8 @@ int pyi_model_line_totals(const pyi_model *model, const pyi_view_options *view,
  * heaviest stack, so a timeline can draw what the thread was doing.
  */
 typedef struct pyi_timeline_bucket {
-    uint64_t start_ns;   /* on the model's axis; buckets are contiguous from 0 */
+    uint64_t start_ns;   /* on the model's axis, a multiple of the width; buckets are
+                            contiguous from the one holding the thread's first sample */
     pyi_metrics totals;  /* samples that fell in this bucket (all 0 = no sample) */
     uint32_t top_stack;  /* heaviest stack (by wall weight) among those seen, 0 = none */
     uint64_t top_wall_ns; /* its weight in this bucket (a lower bound after merges) */
@@ -444,12 +454,12 @@ const pyi_timeline_bucket *pyi_model_timeline(const pyi_model *model, uint32_t t
 /* ---- Writing a model back as a trace ------------------------------------- */
 
 /*
- * Writes the model as a .pyitrace (merge and convert use it): one process per
- * source, their threads, every stack, and one sample per aggregate carrying
- * its totals (weight = wall, cpu = CPU, status ON_CPU when most of the weight
- * was on CPU; the on/off CPU split of a mixed aggregate is written as two
- * samples). Time order inside a thread follows first appearance. Markers and
- * per-sample timing are not kept: the result is an aggregated profile.
+ * Writes the model as a .pyitrace (merge, and convert with filters, use it):
+ * one process per source, their threads, every stack, and for each aggregate
+ * as many samples as it holds, on and off CPU as counted, with its exact wall
+ * and CPU totals spread over them (to the file's microsecond resolution). All
+ * samples of an aggregate sit at its first appearance: totals are exact, the
+ * time axis is not kept, and markers are not written.
  * Errors: PYI_E_IO, PYI_E_NOMEM, PYI_E_STATE (model not finished); the message
  * is in pyi_model_error_detail.
  */

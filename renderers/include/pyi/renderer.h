@@ -82,6 +82,7 @@ typedef struct pyi_render_options {
     int color;                /* ANSI colours (the caller decides: TTY and NO_COLOR) */
     int flat;                 /* a flat top-functions table instead of the tree */
     int flat_limit;           /* rows of the flat table; 0 = 40 */
+    int flat_lines;           /* the flat table per line (function:line), not per function */
     int percent;              /* times as percentages of the total */
     int no_header;            /* leave out the header block */
     /* html (and any renderer that can show source) */

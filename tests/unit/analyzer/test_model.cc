@@ -188,7 +188,8 @@ TEST(Model, ClassifiesPaths)
     tb.sample(th, tb.stack("/usr/lib/python3.11/json/encoder.py|encode|1;"
                            "<frozen importlib._bootstrap>|_find_and_load|2;"
                            "/opt/x/lib/python3.13t/site-packages/pyinst/__init__.py|stop|3;"
-                           "<frozen runpy>|_run_code|4;/elsewhere/tool.py|go|5"),
+                           "<frozen runpy>|_run_code|4;/elsewhere/tool.py|go|5;"
+                           "/home/u/pyinst/app.py|mine|6"),
               1);
     pyi_model *m = load(tb.close());
     auto fn = [&](const char *name) { return pyi_model_function_get(m, function_named(m, name)); };
@@ -199,6 +200,7 @@ TEST(Model, ClassifiesPaths)
     EXPECT_STREQ(fn("_run_code")->library, "runpy");
     EXPECT_STREQ(fn("go")->file, "/elsewhere/tool.py");
     EXPECT_EQ(fn("go")->code, PYI_CODE_APP);
+    EXPECT_EQ(fn("mine")->code, PYI_CODE_APP); // a project named pyinst is not pyinst
     pyi_model_free(m);
 }
 
@@ -269,12 +271,14 @@ TEST(Model, TimelineIsBoundedAndAddsUp)
     const pyi_timeline_bucket *buckets = pyi_model_timeline(m, 1, &count, &width);
     ASSERT_NE(buckets, nullptr);
     EXPECT_LE(count, 16u);
-    EXPECT_GE(width * count, 1000 * MS);
+    EXPECT_GE(width * count, 999 * MS);
+    EXPECT_LE(buckets[0].start_ns, 1 * MS); // the first sample is stamped at 1 ms
     uint64_t wall = 0, samples = 0;
     for (size_t i = 0; i < count; i++) {
         wall += buckets[i].totals.wall_ns;
         samples += buckets[i].totals.samples;
-        EXPECT_EQ(buckets[i].start_ns, i * width);
+        EXPECT_EQ(buckets[i].start_ns, buckets[0].start_ns + i * width);
+        EXPECT_EQ(buckets[i].start_ns % width, 0u);
     }
     EXPECT_EQ(wall, 1000 * MS);
     EXPECT_EQ(samples, 1000u);
@@ -288,6 +292,37 @@ TEST(Model, TimelineIsBoundedAndAddsUp)
     EXPECT_STREQ(pyi_model_function_get(m, first->function)->name, "a");
     EXPECT_STREQ(pyi_model_function_get(m, last->function)->name, "b");
     EXPECT_EQ(pyi_model_timeline(m, 7, &count, &width), nullptr);
+    pyi_model_free(m);
+}
+
+TEST(Model, TimelineOfALateShortThreadIsSmall)
+{
+    TraceBuilder tb;
+    uint32_t main = tb.thread("MainThread", 1, true);
+    uint32_t late = tb.thread("late", 2, false);
+    uint32_t a = tb.stack("app.py|a|1");
+    for (int i = 0; i < 5000; i++)
+        tb.sample(main, a, 1);
+    for (int i = 0; i < 5; i++)
+        tb.sample(late, a, 1);
+    pyi_model_options o;
+    pyi_model_options_init(&o);
+    o.timeline_buckets = 64; // main's 5000 ms need halvings with unaligned origins
+    pyi_model *m = load(tb.close(), &o);
+    size_t count = 0;
+    uint64_t width = 0;
+    const pyi_timeline_bucket *b = pyi_model_timeline(m, 2, &count, &width);
+    ASSERT_NE(b, nullptr);
+    EXPECT_LE(count, 6u);
+    EXPECT_GE(b[0].start_ns, 5000 * MS);
+    b = pyi_model_timeline(m, 1, &count, &width);
+    uint64_t samples = 0;
+    for (size_t i = 0; i < count; i++)
+        samples += b[i].totals.samples;
+    EXPECT_EQ(samples, 5000u);
+    EXPECT_LE(count, 64u);
+    EXPECT_LE(b[0].start_ns, 1 * MS);
+    EXPECT_GE(b[count - 1].start_ns + width, 5000 * MS);
     pyi_model_free(m);
 }
 

@@ -108,6 +108,23 @@ TEST(Views, VisitStacksGivesProcessedFramesAndCallLines)
     pyi_model_free(m);
 }
 
+TEST(Views, StackFramesOfOneStack)
+{
+    pyi_model *m = callers_fixture();
+    const pyi_model_info *info = pyi_model_get_info(m);
+    EXPECT_EQ(info->max_stack_depth, 3u);
+    pyi_view_frame frames[3];
+    size_t n = 0;
+    const pyi_model_aggregate *a = pyi_model_aggregates(m, &n);
+    ASSERT_EQ(n, 3u);
+    ASSERT_EQ(pyi_model_stack_frames(m, PYI_PROC_DEFAULT, a[0].stack, frames, 3), 3);
+    EXPECT_EQ(frames[2].function, fn(m, "c"));
+    EXPECT_EQ(frames[2].call_line, 2u);
+    EXPECT_EQ(pyi_model_stack_frames(m, PYI_PROC_DEFAULT, a[0].stack, frames, 2), PYI_E_LIMIT);
+    EXPECT_EQ(pyi_model_stack_frames(m, PYI_PROC_DEFAULT, 0, frames, 3), 0);
+    pyi_model_free(m);
+}
+
 TEST(Views, TreesNeedAFinishedModel)
 {
     pyi_model *m = nullptr;
