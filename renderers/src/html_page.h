@@ -15,5 +15,8 @@ typedef struct pyi_html_page {
 
 /* The report page: renderers/assets/html (generated pyi__html_report_page.c). */
 extern const pyi_html_page pyi__html_report_page;
+/* The diff page: diff.html, diff.css, js/diff.js and the components it reuses
+ * (generated pyi__html_diff_page.c; see renderers/src/diff_html.c). */
+extern const pyi_html_page pyi__html_diff_page;
 
 #endif /* PYI_HTML_PAGE_H */

@@ -52,6 +52,9 @@ static const pyi_diff_renderer *const DIFF_RENDERERS[] = {
     &pyi_diff_renderer_json,
     &pyi_diff_renderer_markdown,
     &pyi_diff_renderer_collapsed,
+#ifdef PYI_HAVE_HTML_RENDERER
+    &pyi_diff_renderer_html,
+#endif
 };
 
 const pyi_diff_renderer *const *pyi_diff_renderers(size_t *count)
