@@ -156,7 +156,10 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' stdout-json.out || fa
 contains stdout-json.err "pyinst-report diff: REGRESSION"
 
 # ---- Hostile names: escaped in every format ------------------------------------------------
-expect 0 hostile "$report" diff hostile.pyitrace -- hostile.pyitrace -o h.json -o h.md -o h.folded
+expect 0 hostile "$report" diff hostile.pyitrace -- hostile.pyitrace -o h.json -o h.md -o h.folded \
+    -o h.html
+[ "$(grep -o -i '</script' h.html | wc -l)" -eq 2 ] || fail "h.html: a name closed a script element"
+contains h.html '"format":"pyinst-diff-html"'
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' h.json || fail "h.json is not JSON"
 lacks h.json "<script>"
 lacks h.md "<script>"
