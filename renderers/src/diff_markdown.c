@@ -74,8 +74,9 @@ static void write_total(md_ctx *c)
                                 head, e->significant ? "**" : "", rel,
                                 e->significant ? "**" : "");
     if (!c->rc && e->tested && e->base > 0)
-        c->rc = pyi_sink_printf(c->sink, "(%+.1f%% \u2026 %+.1f%%, p = %s) |\n",
-                                100 * e->low / e->base, 100 * e->high / e->base, p);
+        c->rc = pyi_sink_printf(c->sink, "(%+.1f%% \u2026 %+.1f%%, p %s %s) |\n",
+                                100 * e->low / e->base, 100 * e->high / e->base,
+                                p[0] == '<' ? "<" : "=", p[0] == '<' ? p + 1 : p);
     else
         put(c, "(one run per side: not tested) |\n");
     if (!c->rc)

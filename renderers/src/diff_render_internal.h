@@ -25,6 +25,11 @@ const pyi_diff_estimate *pyi__diff_headline(const pyi_diff_function *f);
 
 /* "0.0004", "0.012", "<1e-9", "1". */
 void pyi__diff_format_p(double p, char *out, size_t size);
+/* What goes between "p" and a formatted p-value: "=", or "" before "<1e-9". */
+static inline const char *pyi__diff_p_relation(const char *formatted)
+{
+    return formatted[0] == '<' ? "" : "=";
+}
 /* A share as "12.3%"; a delta of shares as "+4.5" (points) with "±1.2". */
 void pyi__diff_format_share(double share, char *out, size_t size);
 void pyi__diff_format_points(const pyi_diff_estimate *e, char *out, size_t size);

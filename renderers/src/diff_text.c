@@ -112,8 +112,9 @@ static void write_total(text_ctx *c)
         c->rc = pyi_sink_printf(c->sink, "Total time per run: %s %s %s  %s%s%s", base, c->arrow,
                                 head, colour, rel, on(c, ANSI_RESET));
     if (!c->rc && e->tested && e->base > 0)
-        c->rc = pyi_sink_printf(c->sink, "  [%+.1f%%, %+.1f%%]  p=%s\n\n",
-                                100 * e->low / e->base, 100 * e->high / e->base, p);
+        c->rc = pyi_sink_printf(c->sink, "  [%+.1f%%, %+.1f%%]  p%s%s\n\n",
+                                100 * e->low / e->base, 100 * e->high / e->base,
+                                pyi__diff_p_relation(p), p);
     else
         put(c, e->tested ? "\n\n" : "  (one run per side: no spread, not tested)\n\n");
 }
@@ -287,7 +288,8 @@ static void write_checks(text_ctx *c)
     if (th->total_percent >= 0 && !c->rc)
         c->rc = pyi_sink_printf(c->sink, "  total time per run up > %g%%: %s (%s%s) -> %s\n",
                                 th->total_percent, rel,
-                                s->total.tested ? "p=" : "untested: one run per side",
+                                s->total.tested ? (p[0] == '<' ? "p" : "p=")
+                                                : "untested: one run per side",
                                 s->total.tested ? p : "", v->total_fails ? "FAILS" : "ok");
     if (th->share_points >= 0 && !c->rc)
         c->rc = pyi_sink_printf(c->sink, "  a function's self or total share up > %g points: "
@@ -325,9 +327,9 @@ static void write_verdict(text_ctx *c)
         put(c, "    ");
         put_safe(c, pyi_model_function_get(c->model, rows[i].function)->name);
         c->rc = c->rc ? c->rc : pyi_sink_printf(c->sink, ": %s share %s %s %s (%+.1f points, "
-                                                "p=%s)\n", e == &rows[i].self_share ? "self"
+                                                "p%s%s)\n", e == &rows[i].self_share ? "self"
                                                 : "total", base, c->arrow, head,
-                                                100 * e->delta, p);
+                                                100 * e->delta, pyi__diff_p_relation(p), p);
     }
     if (*v->note) {
         put(c, "  note: ");
