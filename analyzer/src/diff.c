@@ -155,6 +155,23 @@ static void note(pyi_diff_verdict *v, const char *text)
     snprintf(v->note + n, sizeof(v->note) - n, "%s%s", n ? "; " : "", text);
 }
 
+/* Traces of one workload record one command line; say so when they do not. */
+static void note_programs(pyi_diff *d)
+{
+    const pyi_model *m = d->model;
+    const char *first = pyi_model_source_get(m, 1)->program;
+    for (uint32_t id = 2; id <= d->run_count; id++) {
+        const char *other = pyi_model_source_get(m, id)->program;
+        if (*first && *other && strcmp(first, other)) {
+            char text[200];
+            snprintf(text, sizeof(text), "the traces record different command lines ('%.60s' "
+                     "and '%.60s')", first, other);
+            note(&d->verdict, text);
+            return;
+        }
+    }
+}
+
 static void decide(pyi_diff *d)
 {
     pyi_diff_verdict *v = &d->verdict;
@@ -189,6 +206,7 @@ static void decide(pyi_diff *d)
     if (limit >= 0 && !s->total.tested)
         note(v, "total time not tested: one run per side shows no run-to-run spread "
                 "(record several runs per side)");
+    note_programs(d);
 }
 
 int pyi_diff_finish(pyi_diff *d)

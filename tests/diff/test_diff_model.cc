@@ -317,6 +317,23 @@ TEST(DiffModel, DifferentProgramsAreNotComparable)
     EXPECT_EQ(pyi_diff_get_summary(d.get())->overlap, 0);
 }
 
+TEST(DiffModel, DifferentCommandLinesAreNoted)
+{
+    static const char *const a_argv[] = {"python", "bench.py", "--n", "100"};
+    static const char *const b_argv[] = {"python", "bench.py", "--n", "200"};
+    fx_header a = {}, b = {};
+    a.argv = a_argv;
+    a.argc = 4;
+    b.argv = b_argv;
+    b.argc = 4;
+    TraceBuilder base(&a), head(&b);
+    DiffPtr d = diff_of({pattern_trace(base, "aabb")}, {pattern_trace(head, "aabb")});
+    EXPECT_NE(std::string(pyi_diff_get_verdict(d.get())->note).find(
+                  "different command lines ('python bench.py --n 100' and 'python bench.py --n 200')"),
+              std::string::npos)
+        << pyi_diff_get_verdict(d.get())->note;
+}
+
 TEST(DiffModel, AnEmptyTraceIsAnInputErrorNamingTheFile)
 {
     Traces t;
