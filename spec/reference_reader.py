@@ -12,6 +12,10 @@ for everything delivered before the error, then one line on stderr,
 and exits 2. With --salvage it skips damaged chunks instead of stopping
 (spec §8) and lists each damaged region on stderr.
 
+Where the spec leaves a choice, or the C reader (pyinst-report dump) reads it
+otherwise, spec/reference_reader_notes.md says what each reader does; the
+comments below cite those notes as N1, N2, ...
+
 Only the Python standard library (3.8 or later) is used, plus the `zstd`
 command-line tool to decompress chunk frames: the frames are delimited here
 from RFC 8878's frame and block headers, and each complete chunk frame is
@@ -20,6 +24,7 @@ handed to `zstd -dc`, which verifies the frame's content checksum.
 usage: reference_reader.py [--salvage] FILE   (FILE '-' reads stdin)
 """
 
+import re
 import shutil
 import struct
 import subprocess
@@ -259,7 +264,7 @@ def jstr(s):
 def jfloat(f):
     """Spec §10: the shortest of %.1g ... %.17g that reads back as the same double."""
     if f != f or f in (float("inf"), float("-inf")):
-        return "null"                              # not a JSON number (spec is silent)
+        return "null"                              # not JSON numbers: as C does (N15)
     for precision in range(1, 18):
         s = "%.*g" % (precision, f)
         if float(s) == f:
@@ -301,12 +306,15 @@ def _le32(buf, pos):
 
 
 class Frame:
-    """One delimited frame: kind is 'chunk' or 'skippable'."""
-    __slots__ = ("offset", "size", "kind", "magic", "content_size", "checksum", "dict_id")
+    """One delimited frame: kind is 'chunk', 'skippable' or, in salvage
+    mode, 'damage' (bytes skipped to find the next frame)."""
+    __slots__ = ("offset", "size", "kind", "magic", "content_size", "checksum", "dict_id",
+                 "error")
 
-    def __init__(self, offset, size, kind, magic):
+    def __init__(self, offset, size, kind, magic, error=None):
         self.offset, self.size, self.kind, self.magic = offset, size, kind, magic
         self.content_size = self.checksum = self.dict_id = None
+        self.error = error                         # why a 'damage' frame was skipped
 
 
 def delimit_frame(buf, pos, end):
@@ -317,7 +325,8 @@ def delimit_frame(buf, pos, end):
     """
     rem = end - pos
     if rem < 4:
-        # Fewer than 4 bytes: a cut frame if they begin a zstd or skippable magic.
+        # Fewer than 4 bytes: a cut frame if they begin a zstd or skippable
+        # magic, as zstd's stock check says; else an unknown magic (N19).
         head = bytes(buf[pos:end])
         if head == ZSTD_MAGIC.to_bytes(4, "little")[:rem] or (
                 head[0] & 0xf0 == 0x50 and head[1:] == b"\x2a\x4d\x18"[:rem - 1]):
@@ -328,7 +337,7 @@ def delimit_frame(buf, pos, end):
         if rem < 8:
             raise Truncated()
         size = _le32(buf, pos + 4)
-        if 8 + size > rem:
+        if 8 + size > rem:                         # (even for sizes >= 0xfffffff8: N20)
             raise Truncated()
         return Frame(pos, 8 + size, "skippable", magic)
     if magic != ZSTD_MAGIC:
@@ -386,7 +395,7 @@ def check_chunk_frame(frame):
     """Spec §5: checksum on, no dictionary, declared content size <= 64 MiB."""
     if not frame.checksum:
         raise Corrupt("chunk frame without a content checksum")
-    if frame.dict_id is not None:                  # a Dictionary_ID field, even 0 (NOTES)
+    if frame.dict_id is not None:                  # a Dictionary_ID field, even 0 (N18)
         raise Corrupt("chunk frame uses a dictionary")
     if frame.content_size is None:
         raise Corrupt("chunk frame does not declare its content size")
@@ -480,26 +489,29 @@ def has_type(v, kind):
     return type(v) is list and all(type(s) is str for s in v)     # array of str
 
 
-def check_metadata(meta, required, what):
-    """Spec §4.1: known keys have their type; required keys are present."""
+def check_header_map(meta):
+    """Spec §4.1: known keys have their type (every occurrence of a repeated
+    key), required keys are present, other keys are kept as they are. Any
+    width of integer is accepted (N5, N7)."""
     if type(meta) is not MsgMap:
-        raise Corrupt("%s is not a map" % what)
+        raise Corrupt("the header map is not a map")
     seen = set()
     for key, value in meta:
         if type(key) is not str:
-            raise Corrupt("%s has a key that is not a str" % what)
+            raise Corrupt("the header map has a key that is not a str")
         if key in META_TYPES and not has_type(value, META_TYPES[key][0]):
-            raise Corrupt("%s key %r has a value of the wrong type" % (what, key))
+            raise Corrupt("key %r has a value of the wrong type" % key)
         seen.add(key)
-    if required:
-        for key, (_, req) in META_TYPES.items():
-            if req and key not in seen:
-                raise Corrupt("%s lacks the required key %r" % (what, key))
+    for key, (_, required) in META_TYPES.items():
+        if required and key not in seen:
+            raise Corrupt("the required key %r is missing" % key)
 
 
 def read_header(buf):
-    """Checks the header frame at offset 0 in spec §4's order; returns
-    (header JSON line, offset of the first frame after it)."""
+    """Checks the header frame at offset 0 in spec §4's order (magic and tag,
+    major version, CRC, incompat_flags, map); returns (header JSON line,
+    offset of the first frame after it). The tag is checked on the bytes
+    present before a cut or the size limit is reported (N1, N2)."""
     end = len(buf)
     if end == 0:
         raise TraceError("E_EMPTY", "the file is empty")
@@ -517,13 +529,13 @@ def read_header(buf):
     if 8 + size > end:
         raise TraceError("E_TRUNCATED", "the file is cut inside its header")
     p = buf[8:8 + size]
-    if size < 12:
+    if size < 12:                                  # the tag, but no version (N3)
         raise TraceError("E_CORRUPT", "header payload of %d bytes is too short" % size)
     major, minor = struct.unpack_from("<HH", p, 8)
     if major > READER_MAJOR:
         raise TraceError("E_VERSION", "format %d.%d%s needs a newer reader (this one reads %d.%d)"
                          % (major, minor, _recorder_of(p), READER_MAJOR, READER_MINOR))
-    if major < READER_MAJOR:
+    if major < READER_MAJOR:                       # the spec is silent (N4)
         raise TraceError("E_VERSION", "format %d.%d is not supported (this reader reads %d.%d)"
                          % (major, minor, READER_MAJOR, READER_MINOR))
     if size < 25:
@@ -538,7 +550,7 @@ def read_header(buf):
                                                      READER_MAJOR, READER_MINOR))
     try:
         meta = unpack_exact(p, 20, size - 4, "the header map")
-        check_metadata(meta, True, "the header map")
+        check_header_map(meta)
         line = ('{"record":"header","major":%d,"minor":%d,"incompat_flags":%d,'
                 '"compat_flags":%d,"meta":%s}' % (major, minor, incompat, compat, jval(meta)))
     except Corrupt as e:
@@ -561,26 +573,41 @@ def _recorder_of(payload):
 # ---------------------------------------------------------------------------
 # Records (spec §5)
 
-class State:
-    """Definitions and counters kept across chunks."""
+class Dropped(Exception):
+    """Salvage: the record refers to a definition lost with a skipped chunk
+    (spec §8 rule 3; how this reader salvages: N27)."""
 
-    def __init__(self):
-        self.strings = 0                           # ids defined so far, per kind (§5 "Ids")
-        self.functions = 0
-        self.locations = 0
-        self.stacks = 0
-        self.threads = {}                          # id -> (process, native_id)
+
+class State:
+    """Definitions and counters kept across chunks (spec §5 "Ids")."""
+
+    def __init__(self, salvage):
+        # Highest id defined so far, per kind; threads are kept by id.
+        self.strings = self.functions = self.locations = self.stacks = 0
         self.processes = 1                         # process 1 is predefined (§5.11)
-        self.chunks = 0                            # chunk frames met
+        self.threads = {}                          # id -> (process, native_id)
+        self.thread_max = 0
+        self.holes = {}                            # salvage: kind -> [(lo, hi)] lost ids
+        self.salvage = salvage
+        self.lost_chunks = 0                       # salvage: chunks skipped so far
+        self.dropped = 0                           # salvage: records dropped (§8 rule 3)
         self.delivered = 0                         # chunks delivered
-        self.samples = 0
-        self.lost = 0
-        self.unknown_records = 0
-        self.unknown_frames = 0
-        self.has_end = False
-        self.has_index = False
-        self.truncated = False
-        self.lost_ids = None                       # salvage: ids of lost definitions
+        self.samples = self.lost = 0
+        self.unknown_records = self.unknown_frames = 0
+        self.has_end = self.has_index = self.truncated = False
+
+    def snapshot(self):
+        """Salvage: what a damaged chunk may have changed, to undo it."""
+        saved = dict(self.__dict__)
+        saved["threads"] = dict(self.threads)
+        saved["holes"] = {k: list(v) for k, v in self.holes.items()}
+        return saved
+
+    def restore(self, saved):
+        self.__dict__.update(saved)
+
+    def lost_id(self, kind, v):
+        return any(lo <= v <= hi for lo, hi in self.holes.get(kind, ()))
 
 
 def fields(rec, n_required, n_total, name):
@@ -597,6 +624,7 @@ def fields(rec, n_required, n_total, name):
 
 
 def uint(v, what):
+    """A msgpack uint of any width (spec §1; the C reader limits some: N7)."""
     if type(v) is not int or v < 0:
         raise Corrupt("%s is not a uint" % what)
     return v
@@ -608,22 +636,39 @@ def sint(v, what):
     return v
 
 
-def ref(v, defined, what, zero_ok):
-    """Spec §5 "Ids": a reference to a defined id (0 = none where allowed)."""
+def ref(st, kind, v, zero_ok, what):
+    """Spec §5 "Ids" rules 2 and 4: a reference to a defined id (0 = none
+    where the table allows it). In salvage mode, once a chunk was skipped, a
+    reference to an id that is not defined may be to a definition lost with
+    it: the record is dropped (§8 rule 3)."""
     uint(v, what)
-    if v == 0 and zero_ok:
+    if v == 0:
+        if zero_ok:
+            return v
+        raise Corrupt("%s is 0" % what)
+    if kind == "threads":
+        defined = v in st.threads
+    else:
+        defined = v <= getattr(st, kind) and not st.lost_id(kind, v)
+    if defined:
         return v
-    if v == 0 or v > defined:
-        raise Corrupt("%s %d is not defined" % (what, v))
-    return v
+    if st.lost_chunks:
+        raise Dropped()
+    raise Corrupt("%s %d is not defined" % (what, v))
 
 
-def next_id(v, defined, what):
-    """Spec §5 "Ids" rule 1: each definition uses the next id."""
+def next_id(st, kind, v, what):
+    """Spec §5 "Ids" rule 1: each definition uses the next id. In salvage
+    mode, once a chunk was skipped, ids may skip over lost definitions
+    (§8 rule 2)."""
     uint(v, what)
-    if v != defined + 1:
-        raise Corrupt("%s %d is not the next id (%d)" % (what, v, defined + 1))
-    return v
+    top = st.thread_max if kind == "threads" else getattr(st, kind)
+    if v == top + 1:
+        return v
+    if st.lost_chunks and v > top + 1:
+        st.holes.setdefault(kind, []).append((top + 1, v - 1))
+        return v
+    raise Corrupt("%s %d is not the next id (%d)" % (what, v, top + 1))
 
 
 class ChunkDecoder:
@@ -641,7 +686,7 @@ class ChunkDecoder:
         first = True
         handlers = HANDLERS
         while pos < end:
-            if st.has_end:
+            if st.has_end:                         # §5.13, unknown types too (N17)
                 raise Corrupt("a record follows END")
             b = content[pos]
             # Spec §5: a record is an array whose first element is a uint type.
@@ -668,26 +713,41 @@ class ChunkDecoder:
                     pos = skip(content, pos, end)
                 st.unknown_records += 1
                 continue
-            handler, n_fields = known
+            handler, n_fields, map_at = known
             rec = []
             append = rec.append
-            for _ in range(min(n - 1, n_fields)):
-                if pos < end and content[pos] < 0x80:  # fast path: positive fixint
-                    append(content[pos])
+            for _ in range(n - 1 if n - 1 < n_fields else n_fields):
+                # Fast paths for the common small uints; unpack() does the rest.
+                b = content[pos] if pos < end else 0
+                if b < 0x80 and pos < end:         # positive fixint
+                    append(b)
                     pos += 1
+                elif b == 0xcd and pos + 3 <= end:   # uint 16
+                    append((content[pos + 1] << 8) | content[pos + 2])
+                    pos += 3
+                elif b == 0xce and pos + 5 <= end:   # uint 32
+                    append(int.from_bytes(content[pos + 1:pos + 5], "big"))
+                    pos += 5
                 else:
-                    v, pos = unpack(content, pos, end, 0)
+                    # A `map` field counts its nesting from itself, other
+                    # fields from the record array (the C reader's count,
+                    # notes N13).
+                    v, pos = unpack(content, pos, end, -1 if len(rec) == map_at else 0)
                     append(v)
-            for _ in range(n - 1 - n_fields):      # extra elements: ignored (§5)
+            for _ in range(n - 1 - n_fields):      # extra elements: ignored (§5, N11)
                 pos = skip(content, pos, end)
-            line = handler(self, rec, first)
+            try:
+                out.append(handler(self, rec, first))
+            except Dropped:
+                st.dropped += 1
             first = False
-            if line is not None:
-                out.append(line)
         if first:
             raise Corrupt("the chunk is empty (no CHUNK_BEGIN)")
 
-    # One method per record type; each returns the JSON line (spec §10).
+    # One method per record type; each checks the record and returns its
+    # JSON line (spec §10). The common case of a check is tested inline for
+    # speed (with `or st.holes`, which is empty unless salvaging); the
+    # helpers then tell what is wrong.
 
     def chunk_begin(self, rec, first):             # §5.1
         if not first:
@@ -695,7 +755,10 @@ class ChunkDecoder:
         seq, base = fields(rec, 2, 2, "CHUNK_BEGIN")
         uint(seq, "CHUNK_BEGIN sequence")
         if seq != self.sequence:
-            raise Corrupt("chunk sequence %d, expected %d" % (seq, self.sequence))
+            # Salvage: damaged framing may have hidden chunk frames.
+            if not (self.st.lost_chunks and seq > self.sequence):
+                raise Corrupt("chunk sequence %d, expected %d" % (seq, self.sequence))
+            self.sequence = seq
         self.base_us = uint(base, "CHUNK_BEGIN base_time_us")
         f = self.frame
         return ('{"record":"chunk","sequence":%d,"offset":%d,"size":%d,"content_size":%d,'
@@ -703,21 +766,24 @@ class ChunkDecoder:
                                         self.base_us * 1000))
 
     def string(self, rec, first):                  # §5.2
+        st = self.st
         sid, value = fields(rec, 2, 2, "STRING")
-        next_id(sid, self.st.strings, "string id")
+        if type(sid) is not int or sid != st.strings + 1:
+            next_id(st, "strings", sid, "string id")
         if type(value) is not str:
             raise Corrupt("STRING value is not a str")
-        self.st.strings = sid
+        st.strings = sid
         return '{"record":"string","id":%d,"value":%s}' % (sid, jstr(value))
 
     def function(self, rec, first):                # §5.3
         st = self.st
         fid, name, file_, line, kind = fields(rec, 5, 5, "FUNCTION")
-        next_id(fid, st.functions, "function id")
-        ref(name, st.strings, "FUNCTION name string", False)
-        ref(file_, st.strings, "FUNCTION file string", True)
+        if type(fid) is not int or fid != st.functions + 1:
+            next_id(st, "functions", fid, "function id")
+        ref(st, "strings", name, False, "FUNCTION name string")
+        ref(st, "strings", file_, True, "FUNCTION file string")
         uint(line, "FUNCTION first_line")
-        uint(kind, "FUNCTION kind")
+        uint(kind, "FUNCTION kind")                # an unknown kind is printed as stored
         st.functions = fid
         return ('{"record":"function","id":%d,"name":%d,"file":%d,"first_line":%d,"kind":%d}'
                 % (fid, name, file_, line, kind))
@@ -726,9 +792,9 @@ class ChunkDecoder:
         st = self.st
         lid, fn, line = rec[:3] if len(rec) >= 3 else fields(rec, 3, 3, "LOCATION")
         if type(lid) is not int or lid != st.locations + 1:
-            next_id(lid, st.locations, "location id")
-        if type(fn) is not int or not 0 < fn <= st.functions:
-            ref(fn, st.functions, "LOCATION function", False)
+            next_id(st, "locations", lid, "location id")
+        if type(fn) is not int or not 0 < fn <= st.functions or st.holes:
+            ref(st, "functions", fn, False, "LOCATION function")
         uint(line, "LOCATION line")
         st.locations = lid
         return '{"record":"location","id":%d,"function":%d,"line":%d}' % (lid, fn, line)
@@ -736,13 +802,12 @@ class ChunkDecoder:
     def stack(self, rec, first):                   # §5.5
         st = self.st
         sid, parent, loc = rec[:3] if len(rec) >= 3 else fields(rec, 3, 3, "STACK")
-        # The common case is tested inline (speed); the helpers explain a failure.
         if type(sid) is not int or sid != st.stacks + 1:
-            next_id(sid, st.stacks, "stack id")
-        if type(parent) is not int or not 0 <= parent <= st.stacks:
-            ref(parent, st.stacks, "STACK parent", True)
-        if type(loc) is not int or not 0 < loc <= st.locations:
-            ref(loc, st.locations, "STACK location", False)
+            next_id(st, "stacks", sid, "stack id")
+        if type(parent) is not int or not 0 <= parent <= st.stacks or st.holes:
+            ref(st, "stacks", parent, True, "STACK parent")
+        if type(loc) is not int or not 0 < loc <= st.locations or st.holes:
+            ref(st, "locations", loc, False, "STACK location")
         st.stacks = sid
         return '{"record":"stack","id":%d,"parent":%d,"location":%d}' % (sid, parent, loc)
 
@@ -750,17 +815,20 @@ class ChunkDecoder:
         st = self.st
         tid, proc, native, name, flags = fields(rec, 5, 5, "THREAD")
         uint(tid, "thread id")
-        ref(proc, st.processes, "THREAD process", False)
+        ref(st, "processes", proc, False, "THREAD process")
         uint(native, "THREAD native_id")
-        ref(name, st.strings, "THREAD name string", True)
+        ref(st, "strings", name, True, "THREAD name string")
         uint(flags, "THREAD flags")
         known = st.threads.get(tid)
         if known is not None:                      # a rename: same process and native id
             if known != (proc, native):
                 raise Corrupt("THREAD %d renamed with another process or native_id" % tid)
-        else:
-            next_id(tid, len(st.threads), "thread id")
+        elif st.lost_id("threads", tid):           # salvage: a lost thread, defined again
             st.threads[tid] = (proc, native)
+        else:
+            next_id(st, "threads", tid, "thread id")
+            st.threads[tid] = (proc, native)
+            st.thread_max = tid
         return ('{"record":"thread","id":%d,"process":%d,"native_id":%d,"name":%d,"flags":%d}'
                 % (tid, proc, native, name, flags))
 
@@ -768,12 +836,11 @@ class ChunkDecoder:
         st = self.st
         tid, dt, stack, status, weight, cpu = fields(rec, 4, 6, "SAMPLE")
         if type(tid) is not int or tid not in st.threads:
-            uint(tid, "SAMPLE thread")
-            raise Corrupt("SAMPLE thread %d is not defined" % tid)
+            ref(st, "threads", tid, False, "SAMPLE thread")
         sint(dt, "SAMPLE dt")
-        if type(stack) is not int or not 0 <= stack <= st.stacks:
-            ref(stack, st.stacks, "SAMPLE stack", True)
-        uint(status, "SAMPLE status")
+        if type(stack) is not int or not 0 <= stack <= st.stacks or st.holes:
+            ref(st, "stacks", stack, True, "SAMPLE stack")
+        uint(status, "SAMPLE status")              # printed as stored, unknown bits too
         last = self.last_us.get(tid)
         if last is None:
             t = self.base_us + dt
@@ -783,14 +850,14 @@ class ChunkDecoder:
             t = last + dt
         if t < 0:
             raise Corrupt("SAMPLE time below 0")
-        self.last_us[tid] = t
         if weight is None:
-            if dt < 0:                             # the default weight would not be a uint
+            if dt < 0:                             # the default weight is no uint (N9)
                 raise Corrupt("negative SAMPLE dt with no weight")
             weight = dt
         else:
             uint(weight, "SAMPLE weight")
         cpu_text = "null" if cpu is None else str(uint(cpu, "SAMPLE cpu") * 1000)
+        self.last_us[tid] = t
         st.samples += 1
         return ('{"record":"sample","thread":%d,"time_ns":%d,"stack":%d,"status":%d,'
                 '"weight_ns":%d,"cpu_ns":%s}' % (tid, t * 1000, stack, status, weight * 1000,
@@ -799,10 +866,8 @@ class ChunkDecoder:
     def lost(self, rec, first):                    # §5.9
         st = self.st
         tid, reason, count, weight = fields(rec, 4, 4, "LOST")
-        uint(tid, "LOST thread")
-        if tid and tid not in st.threads:
-            raise Corrupt("LOST thread %d is not defined" % tid)
-        uint(reason, "LOST reason")
+        ref(st, "threads", tid, True, "LOST thread")
+        uint(reason, "LOST reason")                # an unknown reason is printed as stored
         uint(count, "LOST count")
         uint(weight, "LOST weight_us")
         st.lost += count
@@ -812,18 +877,16 @@ class ChunkDecoder:
     def marker(self, rec, first):                  # §5.10
         st = self.st
         tid, time_us, duration, name, args = fields(rec, 4, 5, "MARKER")
-        uint(tid, "MARKER thread")
-        if tid and tid not in st.threads:
-            raise Corrupt("MARKER thread %d is not defined" % tid)
+        ref(st, "threads", tid, True, "MARKER thread")
         sint(time_us, "MARKER time_us")
         uint(duration, "MARKER duration_us")
-        ref(name, st.strings, "MARKER name string", False)
+        ref(st, "strings", name, False, "MARKER name string")
         if args is None:
             args = MsgMap()
         elif type(args) is not MsgMap:
             raise Corrupt("MARKER args is not a map")
         t = self.base_us + time_us
-        if t < 0:
+        if t < 0:                                  # as for samples (N10)
             raise Corrupt("MARKER time below 0")
         return ('{"record":"marker","thread":%d,"name":%d,"time_ns":%d,"duration_ns":%d,'
                 '"args":%s}' % (tid, name, t * 1000, duration * 1000, jval(args)))
@@ -837,14 +900,16 @@ class ChunkDecoder:
     def process(self, rec, first):                 # §5.11
         st = self.st
         pid_, parent, ospid, meta = fields(rec, 4, 4, "PROCESS")
-        next_id(pid_, st.processes, "process id")
-        ref(parent, st.processes, "PROCESS parent", True)
+        if type(pid_) is not int or pid_ != st.processes + 1:
+            next_id(st, "processes", pid_, "process id")
+        ref(st, "processes", parent, True, "PROCESS parent")
         sint(ospid, "PROCESS pid")
-        if type(meta) is not MsgMap:               # keys are checked (str) when printed
+        if type(meta) is not MsgMap:               # keys: str, checked when printed (N12)
             raise Corrupt("PROCESS meta is not a map")
-        st.processes = pid_
-        return ('{"record":"process","id":%d,"parent":%d,"pid":%d,"meta":%s}'
+        line = ('{"record":"process","id":%d,"parent":%d,"pid":%d,"meta":%s}'
                 % (pid_, parent, ospid, jval(meta)))
+        st.processes = pid_
+        return line
 
     def end(self, rec, first):                     # §5.13
         (summary,) = fields(rec, 1, 1, "END")
@@ -855,13 +920,14 @@ class ChunkDecoder:
         return line
 
 
-# Record type -> (method, number of fields in its table), spec §5.
-HANDLERS = {1: (ChunkDecoder.chunk_begin, 2), 2: (ChunkDecoder.string, 2),
-            3: (ChunkDecoder.function, 5), 4: (ChunkDecoder.location, 3),
-            5: (ChunkDecoder.stack, 3), 6: (ChunkDecoder.thread, 5),
-            7: (ChunkDecoder.sample, 6), 8: (ChunkDecoder.lost, 4),
-            9: (ChunkDecoder.marker, 5), 10: (ChunkDecoder.meta, 2),
-            11: (ChunkDecoder.process, 4), 12: (ChunkDecoder.end, 1)}
+# Record type -> (method, number of fields in its table, position of its
+# `map` field or -1), spec §5.
+HANDLERS = {1: (ChunkDecoder.chunk_begin, 2, -1), 2: (ChunkDecoder.string, 2, -1),
+            3: (ChunkDecoder.function, 5, -1), 4: (ChunkDecoder.location, 3, -1),
+            5: (ChunkDecoder.stack, 3, -1), 6: (ChunkDecoder.thread, 5, -1),
+            7: (ChunkDecoder.sample, 6, -1), 8: (ChunkDecoder.lost, 4, -1),
+            9: (ChunkDecoder.marker, 5, 4), 10: (ChunkDecoder.meta, 2, -1),
+            11: (ChunkDecoder.process, 4, 3), 12: (ChunkDecoder.end, 1, 0)}
 
 
 # ---------------------------------------------------------------------------
@@ -912,7 +978,7 @@ def check_index_body(buf, pos, end, chunk_frames):
     entry's offset, size and content_size agree with the chunk frames read.
     As in records, extra elements are skipped unchecked, and so are the
     entries' time and sample fields, which the spec does not list among the
-    checks (NOTES)."""
+    checks (N11, N24)."""
     try:
         n, pos = array_header(buf, pos, end)
         if n < 2:
@@ -940,7 +1006,7 @@ def check_index_body(buf, pos, end, chunk_frames):
         if entry != [f.offset, f.size, f.content_size]:
             raise Corrupt("the index entry of the chunk at offset %d does not match it"
                           % f.offset)
-    summary, pos = unpack(buf, pos, end, 0)
+    summary, pos = unpack(buf, pos, end, -1)      # nesting counted from the map (N13)
     if type(summary) is not MsgMap:
         raise Corrupt("the index summary is not a map")
     for k, _ in summary:
@@ -973,10 +1039,13 @@ class Output:
         self.stream.flush()
 
 
-def scan_frames(buf, start):
-    """Delimits every frame after the header. Returns (frames, stop) where
-    stop is None at a clean end, ('truncated', offset) or ('corrupt', offset,
-    message) for the place where framing stopped (spec §3, §8)."""
+def scan_frames(buf, start, salvage):
+    """Delimits every frame after the header (spec §3). Returns (frames,
+    stop): stop is None at a clean end, ("truncated", offset) when the file
+    ends inside a frame, or ("corrupt", offset, message) where the framing
+    is broken. In salvage mode broken framing becomes a "damage" pseudo-frame
+    and the scan goes on at the next magic that begins a readable frame
+    (§8 rule 1)."""
     frames, pos, end = [], start, len(buf)
     while pos < end:
         try:
@@ -985,29 +1054,58 @@ def scan_frames(buf, start):
             if _le32(buf, pos) == ZSTD_MAGIC and bytes(buf[-8:]) == TRAILER_TAG:
                 # A file that ends with the trailer tag was closed cleanly, so
                 # a chunk frame running past its end is damaged, not cut
-                # (the C reader's rule; see NOTES).
-                return frames, ("corrupt", pos, "a chunk frame runs into the index")
-            return frames, ("truncated", pos)
+                # (the C reader's rule, N21). Any other cut frame, an index
+                # frame included, is a cut file (§8, N22).
+                error = "a chunk frame runs into the index"
+            else:
+                return frames, ("truncated", pos)
         except Corrupt as e:
-            return frames, ("corrupt", pos, str(e))
-        frames.append(frame)
-        pos += frame.size
+            error = str(e)
+        else:
+            frames.append(frame)
+            pos += frame.size
+            continue
+        if not salvage:
+            return frames, ("corrupt", pos, error)
+        resume = resync(buf, pos + 1, end)
+        frames.append(Frame(pos, resume - pos, "damage", None, error))
+        pos = resume
     return frames, None
+
+
+_MAGIC_RE = re.compile(rb"\x28\xb5\x2f\xfd|[\x50-\x5f]\x2a\x4d\x18")
+
+
+def resync(buf, pos, end):
+    """Salvage: the offset of the next zstd or skippable magic that begins a
+    complete, well-formed frame, or end if there is none (spec §8 rule 1)."""
+    for m in _MAGIC_RE.finditer(buf, pos):
+        try:
+            delimit_frame(buf, m.start(), end)
+            return m.start()
+        except (Truncated, Corrupt):
+            continue
+    return end
 
 
 def read_trace(buf, out, salvage, damage):
     """Delivers the header and every record of buf to out; returns the State.
-    Raises TraceError in strict mode at the first damage (spec §8)."""
+    Strict mode raises TraceError at the first damage; salvage mode skips it
+    and appends a line per damaged region to damage (spec §8)."""
     header_line, start = read_header(buf)
     out.add([header_line])
-    st = State()
-    frames, stop = scan_frames(buf, start)
+    st = State(salvage)
+    frames, stop = scan_frames(buf, start, salvage)
     chunk_frames = [f for f in frames if f.kind == "chunk"]
     decomp = Decompressor(buf, chunk_frames)
-    chunk_no = 0
+    ci = 0                                         # chunk frames met so far
+    sequence = 0                                   # expected CHUNK_BEGIN sequence
     index_seen = False
     for frame in frames:
+        saved = None
         try:
+            if frame.kind == "damage":
+                raise Corrupt(frame.error)
             if index_seen:                         # §3: the index is the last frame
                 raise Corrupt("data after the index")
             if frame.kind == "skippable":
@@ -1015,33 +1113,45 @@ def read_trace(buf, out, salvage, damage):
                     raise Corrupt("a second header frame")
                 if frame.magic == INDEX_MAGIC:
                     index_seen = True
-                    check_index(buf, frame, chunk_frames[:chunk_no])
+                    check_index(buf, frame, chunk_frames[:ci])
                     st.has_index = True
                 else:
                     st.unknown_frames += 1         # §3: skip and count
                 continue
-            i = chunk_no
-            chunk_no += 1
+            ci += 1
+            sequence += 1
             if st.has_end:
                 raise Corrupt("a chunk follows END")
             check_chunk_frame(frame)
-            st.chunks += 1
-            lines = []
-            ChunkDecoder(st, frame, i).decode(decomp.content(i), lines)
+            if salvage:
+                saved = st.snapshot()
+            decoder = ChunkDecoder(st, frame, sequence - 1)
+            lines = []                             # delivered once the chunk is whole (N25)
+            decoder.decode(decomp.content(ci - 1), lines)
+            sequence = decoder.sequence + 1        # (salvage may have moved it on)
             out.add(lines)
             st.delivered += 1
         except Corrupt as e:
-            raise TraceError("E_CORRUPT", "%s at offset %d: %s"
-                             % ("chunk" if frame.kind == "chunk" else "frame", frame.offset, e))
+            what = "%s at offset %d" % ({"chunk": "chunk", "damage": "data"}.get(
+                frame.kind, "frame"), frame.offset)
+            if not salvage:
+                raise TraceError("E_CORRUPT", "%s: %s" % (what, e))
+            if saved is not None:                  # undo the damaged chunk's definitions
+                st.restore(saved)
+            if frame.kind != "skippable":
+                st.lost_chunks += 1
+            damage.append("%s, %d bytes skipped: %s" % (what, frame.size, e))
     if stop is not None:
         if index_seen:
             raise TraceError("E_CORRUPT", "frame at offset %d: data after the index" % stop[1])
-        if stop[0] == "truncated":
-            st.truncated = True
-            damage.append("offset %d: the file is truncated (%d bytes ignored)"
-                          % (stop[1], len(buf) - stop[1]))
-        else:
+        if stop[0] == "corrupt":
             raise TraceError("E_CORRUPT", "frame at offset %d: %s" % (stop[1], stop[2]))
+        st.truncated = True
+        damage.append("the file is truncated at offset %d: %d bytes ignored"
+                      % (stop[1], len(buf) - stop[1]))
+    if st.dropped:
+        damage.append("%d records dropped: they refer to definitions lost with damaged "
+                      "chunks" % st.dropped)
     return st
 
 
@@ -1080,6 +1190,8 @@ def main(argv):
         st = read_trace(buf, out, salvage, damage)
         out.add([stats_line(st)])
         out.flush()
+        for line in damage:                        # §8: report the cut and the damage (N26)
+            sys.stderr.write("%s: %s: note: %s\n" % (PROG, path, line))
     except TraceError as e:
         out.flush()
         sys.stderr.write("%s: %s: %s [%s]\n" % (PROG, path, e.what, e.name))
