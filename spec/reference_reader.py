@@ -88,9 +88,6 @@ def _need(buf, pos, n, end):
         raise Corrupt("a msgpack value claims %d bytes, only %d remain" % (n, end - pos))
 
 
-_U16, _U32, _U64 = struct.Struct(">H"), struct.Struct(">I"), struct.Struct(">Q")
-_I8, _I16, _I32, _I64 = (struct.Struct(">b"), struct.Struct(">h"), struct.Struct(">i"),
-                         struct.Struct(">q"))
 _F32, _F64 = struct.Struct(">f"), struct.Struct(">d")
 
 
@@ -99,9 +96,9 @@ def unpack(buf, pos, end, depth):
 
     Returns (value, next position). Strict (spec §1): ext is corrupt, str must
     be UTF-8, 0xc1 is never used. Spec §11 limits nesting to 32 levels inside
-    a record: depth counts the containers open around the value, the record
-    array (or the header's map) being level 0, and a value may open levels up
-    to 32.
+    a record: depth is the level of the container around the value, and no
+    container may be deeper than 32. Level 0 is the record array for most
+    fields, the map itself for `map` fields and the header (N13).
     """
     if pos >= end:
         raise Corrupt("a msgpack value is cut")
@@ -426,12 +423,18 @@ class Decompressor:
         return result
 
     def _batch(self, i):
-        frames, total, j = [], 0, i
-        while j < len(self.frames) and (not frames or total + self.frames[j].content_size
-                                        <= ZSTD_BATCH_BYTES):
-            frames.append(self.frames[j])
-            total += self.frames[j].content_size
-            j += 1
+        """Decompresses frame i and the well-formed frames after it, up to
+        ZSTD_BATCH_BYTES of content."""
+        frames, total = [self.frames[i]], self.frames[i].content_size
+        for f in self.frames[i + 1:]:
+            try:
+                check_chunk_frame(f)
+            except Corrupt:
+                break
+            if total + f.content_size > ZSTD_BATCH_BYTES:
+                break
+            frames.append(f)
+            total += f.content_size
         out = self._run(frames) if len(frames) > 1 else None
         if out is not None and len(out) == total:
             pos = 0
