@@ -1144,11 +1144,13 @@ def read_trace(buf, out, salvage, damage):
             if frame.kind != "skippable":
                 st.lost_chunks += 1
             damage.append("%s, %d bytes skipped: %s" % (what, frame.size, e))
-    if stop is not None:
-        if index_seen:
-            raise TraceError("E_CORRUPT", "frame at offset %d: data after the index" % stop[1])
-        if stop[0] == "corrupt":
-            raise TraceError("E_CORRUPT", "frame at offset %d: %s" % (stop[1], stop[2]))
+    if stop is not None and (index_seen or stop[0] == "corrupt"):
+        what = "data after the index" if index_seen else stop[2]
+        if not salvage:
+            raise TraceError("E_CORRUPT", "frame at offset %d: %s" % (stop[1], what))
+        damage.append("data at offset %d, %d bytes skipped: %s"
+                      % (stop[1], len(buf) - stop[1], what))
+    elif stop is not None:
         st.truncated = True
         damage.append("the file is truncated at offset %d: %d bytes ignored"
                       % (stop[1], len(buf) - stop[1]))
@@ -1159,12 +1161,12 @@ def read_trace(buf, out, salvage, damage):
 
 
 def stats_line(st):
-    b = lambda x: "true" if x else "false"     # noqa: E731
+    """The last line of the dump (spec §10)."""
+    flags = tuple("true" if x else "false" for x in (st.truncated, st.has_end, st.has_index))
     return ('{"record":"stats","chunks":%d,"samples":%d,"lost_samples":%d,'
             '"unknown_records":%d,"unknown_frames":%d,"truncated":%s,"has_end":%s,'
-            '"has_index":%s}' % (st.delivered, st.samples, st.lost, st.unknown_records,
-                                 st.unknown_frames, b(st.truncated), b(st.has_end),
-                                 b(st.has_index)))
+            '"has_index":%s}' % ((st.delivered, st.samples, st.lost, st.unknown_records,
+                                  st.unknown_frames) + flags))
 
 
 def read_input(path):
