@@ -282,13 +282,13 @@ void pyi_diff_free(pyi_diff *d)
     pyi__map_destroy(&d->function_index);
     pyi__map_destroy(&d->node_index);
     for (size_t i = 0; i < d->thread_capacity; i++) {
-        free(d->threads[i].node_start);
+        free(d->threads[i].nodes);
         free(d->threads[i].open);
     }
     free(d->threads);
     free(d->mark);
     free(d->was_open);
-    free(d->open_start);
+    free(d->open_run);
     free(d->functions);
     free(d->nodes);
     free(d);

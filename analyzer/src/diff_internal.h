@@ -60,8 +60,15 @@ typedef struct pyi__diff_path {
 /* A function on the current path of a thread and where its run began. */
 typedef struct pyi__open_run {
     uint32_t function;
+    uint32_t acc;   /* its pyi__thread_acc index + 1 on this thread */
     uint64_t start; /* thread clock at the run's first sample */
 } pyi__open_run;
+
+/* An ancestor of a thread's current path node, by depth. */
+typedef struct pyi__open_node {
+    uint32_t acc;   /* the node's pyi__thread_acc index + 1 on this thread */
+    uint64_t start; /* thread clock at its run's first sample */
+} pyi__open_node;
 
 /* Where a thread is while its samples stream in. */
 typedef struct pyi__diff_thread {
@@ -72,9 +79,9 @@ typedef struct pyi__diff_thread {
     uint64_t clock;          /* metric accumulated on this thread so far */
     uint64_t cluster_start;  /* clock where the current cluster began */
     uint64_t self_start;     /* clock where the current innermost function's run began */
-    uint64_t *node_start;    /* [depth]: clock where each ancestor's run began */
-    size_t node_start_capacity;
-    pyi__open_run *open;     /* distinct functions on the current path */
+    pyi__open_node *nodes;   /* [depth]: the current node and its ancestors */
+    size_t node_capacity;
+    pyi__open_run *open;     /* distinct functions on the current path, innermost first */
     size_t open_count, open_capacity;
 } pyi__diff_thread;
 
@@ -112,8 +119,8 @@ struct pyi_diff {
 
     /* scratch for set differences, indexed by function id */
     uint32_t *mark;        /* == mark_value: on the new path */
-    uint32_t *was_open;    /* == mark_value: open before the change, start in open_start */
-    uint64_t *open_start;
+    uint32_t *was_open;    /* == mark_value: open before the change, its run in open_run */
+    pyi__open_run *open_run;
     uint32_t mark_value;
     size_t mark_capacity;
 

@@ -15,26 +15,30 @@
 
 /* ---- Storage ------------------------------------------------------------------ */
 
-/* The accumulator of a row on a thread, created if new; NULL when memory runs
- * out. The pointer is valid until the next call (the array grows). */
-static pyi__thread_acc *thread_acc(pyi_diff *d, int is_path, uint32_t row, uint32_t thread)
+/* The index + 1 of a row's accumulator on a thread, created if new; 0 when
+ * memory runs out. Looked up once per run; the run keeps the index. */
+static uint32_t thread_acc(pyi_diff *d, int is_path, uint32_t row, uint32_t thread)
 {
     pyi__map *index = is_path ? &d->node_index : &d->function_index;
     uint64_t key = ((uint64_t)row << 32) | thread;
     uint32_t i = pyi__map_get(index, key);
     if (i)
-        return &d->thread_accs[i - 1];
+        return i;
     if (d->thread_acc_count >= UINT32_MAX - 1 ||
         pyi__array_grow((void **)&d->thread_accs, &d->thread_acc_capacity,
                         d->thread_acc_count + 1, sizeof(*d->thread_accs)))
-        return NULL;
+        return 0;
     pyi__thread_acc *a = &d->thread_accs[d->thread_acc_count++];
     a->row = row;
     a->thread = thread;
     a->is_path = is_path;
-    if (pyi__map_put(index, key, (uint32_t)d->thread_acc_count))
-        return NULL;
-    return a;
+    i = (uint32_t)d->thread_acc_count;
+    return pyi__map_put(index, key, i) ? 0 : i;
+}
+
+static pyi__thread_acc *acc_at(pyi_diff *d, uint32_t index)
+{
+    return &d->thread_accs[index - 1];
 }
 
 const pyi__diff_acc *pyi__diff_function_acc(const pyi_diff *d, uint32_t function, size_t run)
@@ -106,8 +110,8 @@ static int grow_marks(pyi_diff *d)
         return 0;
     if (pyi__array_grow((void **)&d->mark, &c1, need, sizeof(*d->mark)) ||
         pyi__array_grow((void **)&d->was_open, &c2, need, sizeof(*d->was_open)) ||
-        pyi__array_grow((void **)&d->open_start, &d->mark_capacity, need,
-                        sizeof(*d->open_start)))
+        pyi__array_grow((void **)&d->open_run, &d->mark_capacity, need,
+                        sizeof(*d->open_run)))
         return PYI_E_NOMEM;
     return 0;
 }
@@ -122,36 +126,24 @@ static void add_run(double *value, double *square, uint64_t from, uint64_t to)
 }
 
 /* The cluster of node a ends: its value goes to a's self, its square to every
- * row that was on its path. */
-static int close_cluster(pyi_diff *d, pyi__diff_thread *t, uint32_t a)
+ * row that was on its path (a and its ancestors, and their functions). */
+static void close_cluster(pyi_diff *d, pyi__diff_thread *t, uint32_t a)
 {
     double v = (double)(t->clock - t->cluster_start);
     if (v <= 0)
-        return 0;
+        return;
     double v2 = v * v;
     t->cluster_sq += v2;
-    pyi__thread_acc *acc = thread_acc(d, 1, a, t->id);
-    if (!acc)
-        return PYI_E_NOMEM;
-    acc->self += v;
-    acc->self_sq += v2;
-    acc->leaf_sq += v2;
-    for (uint32_t n = a; n; n = d->paths[n - 1].parent) {
-        if (!(acc = thread_acc(d, 1, n, t->id)))
-            return PYI_E_NOMEM;
-        acc->inside_sq += v2;
-    }
-    for (size_t i = 0; i < t->open_count; i++) {
-        if (!(acc = thread_acc(d, 0, t->open[i].function, t->id)))
-            return PYI_E_NOMEM;
-        acc->inside_sq += v2;
-    }
-    uint32_t f = d->paths[a - 1].function;
-    if (f && !(acc = thread_acc(d, 0, f, t->id)))
-        return PYI_E_NOMEM;
-    if (f)
-        acc->leaf_sq += v2;
-    return 0;
+    pyi__thread_acc *leaf = acc_at(d, t->nodes[d->paths[a - 1].depth].acc);
+    leaf->self += v;
+    leaf->self_sq += v2;
+    leaf->leaf_sq += v2;
+    for (uint32_t depth = 0; depth <= d->paths[a - 1].depth; depth++)
+        acc_at(d, t->nodes[depth].acc)->inside_sq += v2;
+    for (size_t i = 0; i < t->open_count; i++)
+        acc_at(d, t->open[i].acc)->inside_sq += v2;
+    if (d->paths[a - 1].function) /* open[0] is the innermost function */
+        acc_at(d, t->open[0].acc)->leaf_sq += v2;
 }
 
 static uint32_t common_ancestor(const pyi_diff *d, uint32_t a, uint32_t b)
@@ -174,19 +166,21 @@ static int move_paths(pyi_diff *d, pyi__diff_thread *t, uint32_t a, uint32_t b)
 {
     uint32_t c = common_ancestor(d, a, b);
     for (uint32_t n = a; n != c; n = d->paths[n - 1].parent) {
-        pyi__thread_acc *acc = thread_acc(d, 1, n, t->id);
-        if (!acc)
-            return PYI_E_NOMEM;
-        add_run(&acc->total, &acc->total_sq, t->node_start[d->paths[n - 1].depth], t->clock);
+        pyi__open_node *o = &t->nodes[d->paths[n - 1].depth];
+        pyi__thread_acc *acc = acc_at(d, o->acc);
+        add_run(&acc->total, &acc->total_sq, o->start, t->clock);
     }
     if (!b)
         return 0;
     size_t depth = d->paths[b - 1].depth;
-    if (pyi__array_grow((void **)&t->node_start, &t->node_start_capacity, depth + 1,
-                        sizeof(*t->node_start)))
+    if (pyi__array_grow((void **)&t->nodes, &t->node_capacity, depth + 1, sizeof(*t->nodes)))
         return PYI_E_NOMEM;
-    for (uint32_t n = b; n != c; n = d->paths[n - 1].parent)
-        t->node_start[d->paths[n - 1].depth] = t->clock;
+    for (uint32_t n = b; n != c; n = d->paths[n - 1].parent) {
+        uint32_t acc = thread_acc(d, 1, n, t->id);
+        if (!acc)
+            return PYI_E_NOMEM;
+        t->nodes[d->paths[n - 1].depth] = (pyi__open_node){acc, t->clock};
+    }
     return 0;
 }
 
@@ -205,13 +199,11 @@ static int move_functions(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
     for (size_t i = 0; i < t->open_count; i++) {
         pyi__open_run *o = &t->open[i];
         if (d->mark[o->function] != mark) {
-            pyi__thread_acc *acc = thread_acc(d, 0, o->function, t->id);
-            if (!acc)
-                return PYI_E_NOMEM;
+            pyi__thread_acc *acc = acc_at(d, o->acc);
             add_run(&acc->total, &acc->total_sq, o->start, t->clock);
         } else {
             d->was_open[o->function] = mark;
-            d->open_start[o->function] = o->start;
+            d->open_run[o->function] = *o;
         }
     }
     if (pyi__array_grow((void **)&t->open, &t->open_capacity, count + 1, sizeof(*t->open)))
@@ -222,8 +214,12 @@ static int move_functions(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
         if (d->mark[f] != mark)
             continue; /* recursion: already listed */
         d->mark[f] = 0;
-        uint64_t start = d->was_open[f] == mark ? d->open_start[f] : t->clock;
-        t->open[t->open_count++] = (pyi__open_run){f, start};
+        pyi__open_run run = {f, 0, t->clock};
+        if (d->was_open[f] == mark)
+            run = d->open_run[f];
+        else if (!(run.acc = thread_acc(d, 0, f, t->id)))
+            return PYI_E_NOMEM;
+        t->open[t->open_count++] = run;
     }
     return 0;
 }
@@ -232,15 +228,12 @@ static int move_functions(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
 static int transition(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
 {
     uint32_t a = t->node;
-    int rc = 0;
     if (a) {
-        rc = close_cluster(d, t, a);
+        close_cluster(d, t, a);
         uint32_t leaf_a = d->paths[a - 1].function;
         uint32_t leaf_b = b ? d->paths[b - 1].function : 0;
         if (leaf_a && leaf_a != leaf_b) {
-            pyi__thread_acc *acc = thread_acc(d, 0, leaf_a, t->id);
-            if (!acc)
-                return PYI_E_NOMEM;
+            pyi__thread_acc *acc = acc_at(d, t->open[0].acc);
             add_run(&acc->self, &acc->self_sq, t->self_start, t->clock);
         }
         if (leaf_a != leaf_b)
@@ -248,8 +241,7 @@ static int transition(pyi_diff *d, pyi__diff_thread *t, uint32_t b)
     } else {
         t->self_start = t->clock;
     }
-    if (!rc)
-        rc = move_paths(d, t, a, b);
+    int rc = move_paths(d, t, a, b);
     if (!rc)
         rc = move_functions(d, t, b);
     t->cluster_start = t->clock;
