@@ -214,8 +214,8 @@ TEST(DiffModel, SameDistributionPairsRaiseNoAlarmAtLeast99TimesIn100)
     pyi_diff_options_init(&naive);
     naive.variance = PYI_DIFF_VARIANCE_BINOMIAL;
     for (uint64_t pair = 0; pair < 100; pair++) {
-        const char *base = t.diff_scenario(1000 + 2 * pair);
-        const char *head = t.diff_scenario(1001 + 2 * pair);
+        const char *base = t.diff_scenario(1000 + 2 * pair, 0, 5000);
+        const char *head = t.diff_scenario(1001 + 2 * pair, 0, 5000);
         DiffPtr d = diff_of({base}, {head});
         flagged += pyi_diff_get_verdict(d.get())->regression;
         DiffPtr n = diff_of({base}, {head}, &naive);
