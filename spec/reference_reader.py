@@ -5,16 +5,17 @@ Its job is to prove that the specification is enough to write a second,
 independent reader of the format. Given one trace file it prints the
 canonical JSON dump of spec §10 on stdout (one header line, one line per
 delivered record, one stats line) and exits 0. On failure it prints the lines
-for everything delivered before the error, then one line on stderr,
+for everything delivered before the error (the complete chunks before the
+damage and, as spec §8 allows, the valid records that precede the corrupt one
+in its chunk), then one line on stderr,
 
     reference_reader: FILE: <what> [E_NAME]
 
-and exits 2. With --salvage it skips damaged chunks instead of stopping
-(spec §8) and lists each damaged region on stderr.
+and exits 2. With --salvage it follows spec §8's salvage rules instead of
+stopping, and lists each damaged region on stderr.
 
-Where the spec leaves a choice, or the C reader (pyinst-report dump) reads it
-otherwise, spec/reference_reader_notes.md says what each reader does; the
-comments below cite those notes as N1, N2, ...
+Where the clarified spec still leaves a choice, spec/reference_reader_notes.md
+says what each reader does; the comments below cite those notes as N1, N2, ...
 
 Only the Python standard library (3.8 or later) is used, plus the `zstd`
 command-line tool to decompress chunk frames: the frames are delimited here
@@ -42,9 +43,15 @@ HEADER_TAG, INDEX_TAG, TRAILER_TAG = b"PYITRACE", b"PYIINDEX", b"PYIEND01"
 
 MAX_HEADER_PAYLOAD = 1 << 20               # spec §4, §11
 MAX_CHUNK_CONTENT = 64 << 20               # spec §5, §8, §11
-MAX_NESTING = 32                           # spec §11: msgpack nesting inside a record
+MAX_NESTING = 32                           # spec §11: nesting of a value of type `any`
 ZSTD_WINDOWLOG_MAX = 31                    # largest window zstd accepts (RFC 8878 §3.1.1.1.2)
 ZSTD_BATCH_BYTES = 16 << 20                # content decompressed per zstd process
+
+# Integer ranges (spec §1 "Ranges").
+U32_MAX = (1 << 32) - 1                    # ids, lines, kind, flags, reason, status
+U64_MAX = (1 << 64) - 1                    # count, native_id, sequence; stats sums saturate here
+I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1   # `int` fields: dt, time_us, pid
+MAX_TIME_US = I64_MAX // 1000              # 9 223 372 036 854 775: times and durations, µs
 
 
 # ---------------------------------------------------------------------------
@@ -95,10 +102,11 @@ def unpack(buf, pos, end, depth):
     """Decodes one msgpack value of a known structure at buf[pos:end].
 
     Returns (value, next position). Strict (spec §1): ext is corrupt, str must
-    be UTF-8, 0xc1 is never used. Spec §11 limits nesting to 32 levels inside
-    a record: depth is the level of the container around the value, and no
-    container may be deeper than 32. Level 0 is the record array for most
-    fields, the map itself for `map` fields and the header (N13).
+    be UTF-8, 0xc1 is never used. Spec §11 limits a value of type `any` (a
+    META value, a value in a `map` field) to 32 arrays or maps, counting the
+    value itself: depth is the number of containers around the value that
+    count, and no container may be the 33rd. So a field is decoded with depth
+    0, and a `map` field with depth -1, its map not counting (N13).
     """
     if pos >= end:
         raise Corrupt("a msgpack value is cut")
@@ -321,27 +329,25 @@ def delimit_frame(buf, pos, end):
     framing is invalid (spec §3, §8).
     """
     rem = end - pos
-    if rem < 4:
-        # Fewer than 4 bytes: a cut frame if they begin a zstd or skippable
-        # magic, as zstd's stock check says; else an unknown magic (N19).
+    if rem < 8:
+        # Spec §8: fewer than 8 bytes are a cut frame if they begin with (a
+        # prefix of) the zstd magic or a skippable magic, whatever follows the
+        # magic; anything else is damage (N19).
         head = bytes(buf[pos:end])
-        if head == ZSTD_MAGIC.to_bytes(4, "little")[:rem] or (
-                head[0] & 0xf0 == 0x50 and head[1:] == b"\x2a\x4d\x18"[:rem - 1]):
+        n = min(rem, 4)
+        if head[:n] == ZSTD_MAGIC.to_bytes(4, "little")[:n] or (
+                head[0] & 0xf0 == 0x50 and head[1:n] == b"\x2a\x4d\x18"[:n - 1]):
             raise Truncated()
         raise Corrupt("unknown frame magic (%d bytes: %s)" % (rem, head.hex()))
     magic = _le32(buf, pos)
     if magic & SKIPPABLE_MASK == SKIPPABLE_MIN:    # RFC 8878 §3.1.2: skippable frame
-        if rem < 8:
-            raise Truncated()
         size = _le32(buf, pos + 4)
-        if 8 + size > rem:                         # (even for sizes >= 0xfffffff8: N20)
+        if 8 + size > rem:                         # §8: truncated, whatever the size (N20)
             raise Truncated()
         return Frame(pos, 8 + size, "skippable", magic)
     if magic != ZSTD_MAGIC:
         raise Corrupt("unknown frame magic 0x%08x" % magic)
     # RFC 8878 §3.1.1.1: Frame_Header
-    if rem < 5:
-        raise Truncated()
     fhd = buf[pos + 4]
     fcs_flag, single = fhd >> 6, (fhd >> 5) & 1
     did_size = (0, 1, 2, 4)[fhd & 3]
@@ -474,7 +480,7 @@ META_TYPES = {                                     # spec §4.1: key -> (type, r
     "start_wall_ns": ("uint", True), "pid": ("int", False), "argv": ("strs", False),
     "cwd": ("str", False), "hostname": ("str", False), "platform": ("str", False),
     "python": ("str", False), "python_implementation": ("str", False),
-    "status_known": ("uint", False), "max_depth": ("uint", False),
+    "status_known": ("u32", False), "max_depth": ("u32", False),
 }
 
 
@@ -483,19 +489,23 @@ def is_uint(v):
 
 
 def has_type(v, kind):
+    """Spec §4.1 types, with spec §1's ranges: a `uint` is 0 to 2^64-1 (any
+    msgpack uint), `status_known` and `max_depth` at most 2^32-1, `pid` an
+    int64."""
     if kind == "str":
         return type(v) is str
     if kind == "uint":
         return is_uint(v)
+    if kind == "u32":
+        return is_uint(v) and v <= U32_MAX
     if kind == "int":
-        return type(v) is int
+        return type(v) is int and I64_MIN <= v <= I64_MAX
     return type(v) is list and all(type(s) is str for s in v)     # array of str
 
 
 def check_header_map(meta):
     """Spec §4.1: known keys have their type (every occurrence of a repeated
-    key), required keys are present, other keys are kept as they are. Any
-    width of integer is accepted (N5, N7)."""
+    key), required keys are present, other keys are kept as they are."""
     if type(meta) is not MsgMap:
         raise Corrupt("the header map is not a map")
     seen = set()
@@ -503,7 +513,7 @@ def check_header_map(meta):
         if type(key) is not str:
             raise Corrupt("the header map has a key that is not a str")
         if key in META_TYPES and not has_type(value, META_TYPES[key][0]):
-            raise Corrupt("key %r has a value of the wrong type" % key)
+            raise Corrupt("key %r has a value of the wrong type or out of range" % key)
         seen.add(key)
     for key, (_, required) in META_TYPES.items():
         if required and key not in seen:
@@ -511,46 +521,52 @@ def check_header_map(meta):
 
 
 def read_header(buf):
-    """Checks the header frame at offset 0 in spec §4's order (magic and tag,
-    major version, CRC, incompat_flags, map); returns (header JSON line,
-    offset of the first frame after it). The tag is checked on the bytes
-    present before a cut or the size limit is reported (N1, N2)."""
+    """Checks the header frame at offset 0 in spec §4's order; returns (header
+    JSON line, offset of the first frame after it)."""
     end = len(buf)
     if end == 0:
         raise TraceError("E_EMPTY", "the file is empty")
+    # 1. The magic (bytes 0-3) and the tag (bytes 8-15), as far as the file
+    #    goes, whatever the declared size (N1, N2).
     magic_bytes = HEADER_MAGIC.to_bytes(4, "little")
     if bytes(buf[:4]) != magic_bytes[:min(end, 4)]:
         raise TraceError("E_NOT_TRACE", "not a .pyitrace file (no header frame magic)")
-    if end < 8:
+    if bytes(buf[8:16]) != HEADER_TAG[:max(0, min(end, 16) - 8)]:
+        raise TraceError("E_NOT_TRACE", "not a .pyitrace file (no PYITRACE tag)")
+    # 2. The 16 bytes of magic, size and tag, then the whole payload; a size
+    #    over 1 MiB is corrupt, even in a cut file (N2a).
+    if end < 16:
         raise TraceError("E_TRUNCATED", "the file is cut inside its header")
     size = _le32(buf, 4)
-    got = min(size, end - 8)
-    if bytes(buf[8:8 + min(got, 8)]) != HEADER_TAG[:min(got, 8)] or size < 8:
-        raise TraceError("E_NOT_TRACE", "not a .pyitrace file (no PYITRACE tag)")
     if size > MAX_HEADER_PAYLOAD:
         raise TraceError("E_CORRUPT", "header payload of %d bytes is over 1 MiB" % size)
     if 8 + size > end:
         raise TraceError("E_TRUNCATED", "the file is cut inside its header")
+    # 3. The version fields (N3).
     p = buf[8:8 + size]
-    if size < 12:                                  # the tag, but no version (N3)
+    if size < 12:
         raise TraceError("E_CORRUPT", "header payload of %d bytes is too short" % size)
+    # 4. The major version: greater than this reader's, or 0 (N4).
     major, minor = struct.unpack_from("<HH", p, 8)
     if major > READER_MAJOR:
         raise TraceError("E_VERSION", "format %d.%d%s needs a newer reader (this one reads %d.%d)"
                          % (major, minor, _recorder_of(p), READER_MAJOR, READER_MINOR))
-    if major < READER_MAJOR:                       # the spec is silent (N4)
+    if major < READER_MAJOR:
         raise TraceError("E_VERSION", "format %d.%d is not supported (this reader reads %d.%d)"
                          % (major, minor, READER_MAJOR, READER_MINOR))
-    if size < 25:
+    # 5. The CRC, which needs the flag words and the CRC itself to be there.
+    if size < 24:
         raise TraceError("E_CORRUPT", "header payload of %d bytes is too short" % size)
     crc = _le32(p, size - 4)
     if zlib.crc32(p[:size - 4]) != crc:
         raise TraceError("E_CORRUPT", "header CRC mismatch")
+    # 6. incompat_flags: no bit is known in 1.0.
     incompat, compat = struct.unpack_from("<II", p, 12)
     if incompat:
         raise TraceError("E_VERSION", "format %d.%d%s uses incompatible features 0x%x unknown "
                          "to this reader (%d.%d)" % (major, minor, _recorder_of(p), incompat,
                                                      READER_MAJOR, READER_MINOR))
+    # 7. The map.
     try:
         meta = unpack_exact(p, 20, size - 4, "the header map")
         check_header_map(meta)
@@ -577,8 +593,8 @@ def _recorder_of(payload):
 # Records (spec §5)
 
 class Dropped(Exception):
-    """Salvage: the record refers to a definition lost with a skipped chunk
-    (spec §8 rule 3; how this reader salvages: N27)."""
+    """Salvage: the record refers to an undefined id; it is dropped and
+    counted, and reading goes on with the next record (spec §8 rule 3)."""
 
 
 class State:
@@ -590,88 +606,119 @@ class State:
         self.processes = 1                         # process 1 is predefined (§5.11)
         self.threads = {}                          # id -> (process, native_id)
         self.thread_max = 0
-        self.holes = {}                            # salvage: kind -> [(lo, hi)] lost ids
+        self.holes = {}                            # salvage: kind -> [(lo, hi)] ids skipped
         self.salvage = salvage
-        self.lost_chunks = 0                       # salvage: chunks skipped so far
+        # The sequence expected of the next CHUNK_BEGIN: the count of chunk
+        # frames before it (strict), or more than the last one delivered
+        # (salvage, §8 rule 4, N27b).
+        self.seq_next = 0
         self.dropped = 0                           # salvage: records dropped (§8 rule 3)
-        self.delivered = 0                         # chunks delivered
+        self.delivered = 0                         # chunks delivered (their CHUNK_BEGIN was)
         self.samples = self.lost = 0
         self.unknown_records = self.unknown_frames = 0
         self.has_end = self.has_index = self.truncated = False
 
-    def snapshot(self):
-        """Salvage: what a damaged chunk may have changed, to undo it."""
-        saved = dict(self.__dict__)
-        saved["threads"] = dict(self.threads)
-        saved["holes"] = {k: list(v) for k, v in self.holes.items()}
-        return saved
-
-    def restore(self, saved):
-        self.__dict__.update(saved)
-
-    def lost_id(self, kind, v):
+    def skipped_id(self, kind, v):
         return any(lo <= v <= hi for lo, hi in self.holes.get(kind, ()))
 
 
 def fields(rec, n_required, n_total, name):
-    """Spec §5: fewer elements than the required fields is corrupt, extra
-    elements are ignored, optional ones left off or nil are absent (None)."""
+    """Spec §5: fewer elements than the required fields is corrupt, optional
+    ones left off or nil are absent (None). (Extra elements were skipped
+    unchecked by the caller.)"""
     n = len(rec)
     if n == n_total:
         return rec
     if n < n_required:
         raise Corrupt("%s record has %d fields, needs %d" % (name, n, n_required))
-    if n < n_total:
-        return rec + [None] * (n_total - n)
-    return rec[:n_total]
+    return rec + [None] * (n_total - n)
 
 
-def uint(v, what):
-    """A msgpack uint of any width (spec §1; the C reader limits some: N7)."""
+# Field checks: a msgpack integer of the right sign within its range (spec §1
+# "Ranges"). A value outside it is corrupt.
+
+def u32(v, what):
+    """Ids, line numbers, first_line, kind, flags, reason, status."""
+    if type(v) is not int or not 0 <= v <= U32_MAX:
+        raise Corrupt("%s is not a uint of at most 2^32-1" % what)
+    return v
+
+
+def u64(v, what):
+    """count, native_id, sequence (a msgpack uint is at most 2^64-1)."""
     if type(v) is not int or v < 0:
         raise Corrupt("%s is not a uint" % what)
     return v
 
 
-def sint(v, what):
-    if type(v) is not int:
-        raise Corrupt("%s is not an int" % what)
+def i64(v, what):
+    """`int` fields: dt, time_us, pid."""
+    if type(v) is not int or not I64_MIN <= v <= I64_MAX:
+        raise Corrupt("%s is not an int of 64 bits" % what)
     return v
 
 
-def ref(st, kind, v, zero_ok, what):
-    """Spec §5 "Ids" rules 2 and 4: a reference to a defined id (0 = none
-    where the table allows it). In salvage mode, once a chunk was skipped, a
-    reference to an id that is not defined may be to a definition lost with
-    it: the record is dropped (§8 rule 3)."""
-    uint(v, what)
-    if v == 0:
-        if zero_ok:
-            return v
-        raise Corrupt("%s is 0" % what)
-    if kind == "threads":
-        defined = v in st.threads
-    else:
-        defined = v <= getattr(st, kind) and not st.lost_id(kind, v)
-    if defined:
-        return v
-    if st.lost_chunks:
+def time_us(v, what):
+    """Times and durations in µs: 0 to 9 223 372 036 854 775."""
+    if type(v) is not int or not 0 <= v <= MAX_TIME_US:
+        raise Corrupt("%s is not a time in range (0 to %d µs)" % (what, MAX_TIME_US))
+    return v
+
+
+def map_text(v, what):
+    """A `map` field: its JSON text (spec §10), which checks that its keys
+    (and those of the maps inside) are `str` (spec §1, N14)."""
+    if type(v) is not MsgMap:
+        raise Corrupt("%s is not a map" % what)
+    return jval(v)
+
+
+# The checks of a record run in the order the C reader runs them, so that
+# a salvaging reader drops the same records (spec §8 rules 2 and 3, N27a):
+# first each field's type, and its range except for times in µs; then
+# whether a definition's id is the next one (for THREAD, after its
+# references); then the references (an undefined one: corrupt when strict,
+# the record dropped when salvaging); then the ranges of times and
+# durations and the rules that involve several fields (times, renames).
+
+def next_id(st, top, v, what):
+    """Spec §5 "Ids" rule 1: each definition uses the next id. A salvaging
+    reader accepts ids that skip forward over what was lost (spec §8 rule 4,
+    N27b); a lower id is still a redefinition."""
+    if v == top + 1 or (st.salvage and v > top + 1):
+        return
+    raise Corrupt("%s %d is not the next id (%d)" % (what, v, top + 1))
+
+
+def define(st, kind, v):
+    """Records the definition of id v, and the ids it skipped (salvage)."""
+    top = getattr(st, kind)
+    if v > top + 1:
+        st.holes.setdefault(kind, []).append((top + 1, v - 1))
+    setattr(st, kind, v)
+
+
+def undefined(st, what, v):
+    """Spec §5 "Ids" rule 2 (strict) or §8 rule 3 (salvage)."""
+    if st.salvage:
         raise Dropped()
     raise Corrupt("%s %d is not defined" % (what, v))
 
 
-def next_id(st, kind, v, what):
-    """Spec §5 "Ids" rule 1: each definition uses the next id. In salvage
-    mode, once a chunk was skipped, ids may skip over lost definitions
-    (§8 rule 2)."""
-    uint(v, what)
-    top = st.thread_max if kind == "threads" else getattr(st, kind)
-    if v == top + 1:
-        return v
-    if st.lost_chunks and v > top + 1:
-        st.holes.setdefault(kind, []).append((top + 1, v - 1))
-        return v
-    raise Corrupt("%s %d is not the next id (%d)" % (what, v, top + 1))
+def ref(st, kind, v, zero_ok, what):
+    """A reference to a defined id; 0 means "none" where the table allows it
+    and is never defined otherwise (spec §5 "Ids" rule 4)."""
+    if v == 0:
+        if not zero_ok:
+            undefined(st, what, v)
+    elif v > getattr(st, kind) or (st.holes and st.skipped_id(kind, v)):
+        undefined(st, what, v)
+
+
+def ref_thread(st, v, zero_ok, what):
+    if v == 0 and zero_ok or v in st.threads:
+        return
+    undefined(st, what, v)
 
 
 class ChunkDecoder:
@@ -681,14 +728,19 @@ class ChunkDecoder:
         self.st, self.frame, self.sequence = st, frame, sequence
         self.base_us = 0
         self.last_us = {}                          # thread id -> its last sample time here
+        self.record = 0                            # number of the record being decoded
 
     def decode(self, content, out):
+        """Appends the JSON line of each delivered record to out. Raises
+        Corrupt at the first corrupt record: the lines of the records before
+        it are in out (spec §8)."""
         st = self.st
         end = len(content)
         pos = 0
         first = True
         handlers = HANDLERS
         while pos < end:
+            self.record += 1
             if st.has_end:                         # §5.13, unknown types too (N17)
                 raise Corrupt("a record follows END")
             b = content[pos]
@@ -732,12 +784,11 @@ class ChunkDecoder:
                     append(int.from_bytes(content[pos + 1:pos + 5], "big"))
                     pos += 5
                 else:
-                    # A `map` field counts its nesting from itself, other
-                    # fields from the record array (the C reader's count,
-                    # notes N13).
+                    # Nesting (spec §11) counts from a field's value, and
+                    # from the values inside a `map` field (N13).
                     v, pos = unpack(content, pos, end, -1 if len(rec) == map_at else 0)
                     append(v)
-            for _ in range(n - 1 - n_fields):      # extra elements: ignored (§5, N11)
+            for _ in range(n - 1 - n_fields):      # extra elements: skipped unchecked (§5)
                 pos = skip(content, pos, end)
             try:
                 out.append(handler(self, rec, first))
@@ -747,103 +798,125 @@ class ChunkDecoder:
         if first:
             raise Corrupt("the chunk is empty (no CHUNK_BEGIN)")
 
-    # One method per record type; each checks the record and returns its
-    # JSON line (spec §10). The common case of a check is tested inline for
-    # speed (with `or st.holes`, which is empty unless salvaging); the
-    # helpers then tell what is wrong.
+    # One method per record type; each checks the record (in the order said
+    # above) and only then changes the state and returns its JSON line
+    # (spec §10). The common case of a check is tested inline for speed.
 
     def chunk_begin(self, rec, first):             # §5.1
+        st = self.st
         if not first:
             raise Corrupt("CHUNK_BEGIN inside a chunk")
         seq, base = fields(rec, 2, 2, "CHUNK_BEGIN")
-        uint(seq, "CHUNK_BEGIN sequence")
-        if seq != self.sequence:
-            # Salvage: damaged framing may have hidden chunk frames.
-            if not (self.st.lost_chunks and seq > self.sequence):
-                raise Corrupt("chunk sequence %d, expected %d" % (seq, self.sequence))
-            self.sequence = seq
-        self.base_us = uint(base, "CHUNK_BEGIN base_time_us")
+        u64(seq, "CHUNK_BEGIN sequence")
+        time_us(base, "CHUNK_BEGIN base_time_us")
+        if seq != self.sequence and not (st.salvage and seq > self.sequence):
+            # A salvaging reader accepts a sequence that skips forward over
+            # what was lost (§8 rule 4), never one that goes back: it expects
+            # more than the last sequence it delivered, whatever it skipped
+            # since (the C reader's reading, N27b).
+            raise Corrupt("chunk sequence %d, expected %d" % (seq, self.sequence))
+        st.seq_next = seq + 1
+        self.base_us = base
+        st.delivered += 1
         f = self.frame
         return ('{"record":"chunk","sequence":%d,"offset":%d,"size":%d,"content_size":%d,'
-                '"base_time_ns":%d}' % (seq, f.offset, f.size, f.content_size,
-                                        self.base_us * 1000))
+                '"base_time_ns":%d}' % (seq, f.offset, f.size, f.content_size, base * 1000))
 
     def string(self, rec, first):                  # §5.2
         st = self.st
         sid, value = fields(rec, 2, 2, "STRING")
-        if type(sid) is not int or sid != st.strings + 1:
-            next_id(st, "strings", sid, "string id")
         if type(value) is not str:
             raise Corrupt("STRING value is not a str")
-        st.strings = sid
+        if type(sid) is not int or sid != st.strings + 1 or sid > U32_MAX:
+            next_id(st, st.strings, u32(sid, "string id"), "string id")
+        define(st, "strings", sid)
         return '{"record":"string","id":%d,"value":%s}' % (sid, jstr(value))
 
     def function(self, rec, first):                # §5.3
         st = self.st
         fid, name, file_, line, kind = fields(rec, 5, 5, "FUNCTION")
-        if type(fid) is not int or fid != st.functions + 1:
-            next_id(st, "functions", fid, "function id")
+        u32(fid, "function id")
+        u32(name, "FUNCTION name")
+        u32(file_, "FUNCTION file")
+        u32(line, "FUNCTION first_line")
+        u32(kind, "FUNCTION kind")                 # an unknown kind is printed as stored
+        if fid != st.functions + 1:
+            next_id(st, st.functions, fid, "function id")
         ref(st, "strings", name, False, "FUNCTION name string")
         ref(st, "strings", file_, True, "FUNCTION file string")
-        uint(line, "FUNCTION first_line")
-        uint(kind, "FUNCTION kind")                # an unknown kind is printed as stored
-        st.functions = fid
+        define(st, "functions", fid)
         return ('{"record":"function","id":%d,"name":%d,"file":%d,"first_line":%d,"kind":%d}'
                 % (fid, name, file_, line, kind))
 
     def location(self, rec, first):                # §5.4
         st = self.st
-        lid, fn, line = rec[:3] if len(rec) >= 3 else fields(rec, 3, 3, "LOCATION")
-        if type(lid) is not int or lid != st.locations + 1:
-            next_id(st, "locations", lid, "location id")
-        if type(fn) is not int or not 0 < fn <= st.functions or st.holes:
+        lid, fn, line = rec if len(rec) == 3 else fields(rec, 3, 3, "LOCATION")
+        u32(lid, "location id")
+        u32(fn, "LOCATION function")
+        u32(line, "LOCATION line")
+        if lid != st.locations + 1:
+            next_id(st, st.locations, lid, "location id")
+        if not 0 < fn <= st.functions or st.holes:
             ref(st, "functions", fn, False, "LOCATION function")
-        uint(line, "LOCATION line")
-        st.locations = lid
+        define(st, "locations", lid)
         return '{"record":"location","id":%d,"function":%d,"line":%d}' % (lid, fn, line)
 
     def stack(self, rec, first):                   # §5.5
         st = self.st
-        sid, parent, loc = rec[:3] if len(rec) >= 3 else fields(rec, 3, 3, "STACK")
-        if type(sid) is not int or sid != st.stacks + 1:
-            next_id(st, "stacks", sid, "stack id")
-        if type(parent) is not int or not 0 <= parent <= st.stacks or st.holes:
+        sid, parent, loc = rec if len(rec) == 3 else fields(rec, 3, 3, "STACK")
+        u32(sid, "stack id")
+        u32(parent, "STACK parent")
+        u32(loc, "STACK location")
+        if sid != st.stacks + 1:
+            next_id(st, st.stacks, sid, "stack id")
+        if not 0 <= parent <= st.stacks or st.holes:
             ref(st, "stacks", parent, True, "STACK parent")
-        if type(loc) is not int or not 0 < loc <= st.locations or st.holes:
+        if not 0 < loc <= st.locations or st.holes:
             ref(st, "locations", loc, False, "STACK location")
-        st.stacks = sid
+        define(st, "stacks", sid)
         return '{"record":"stack","id":%d,"parent":%d,"location":%d}' % (sid, parent, loc)
 
     def thread(self, rec, first):                  # §5.6
         st = self.st
         tid, proc, native, name, flags = fields(rec, 5, 5, "THREAD")
-        uint(tid, "thread id")
+        u32(tid, "thread id")
+        u32(proc, "THREAD process")
+        u64(native, "THREAD native_id")
+        u32(name, "THREAD name")
+        u32(flags, "THREAD flags")
+        # (Unlike the other definitions, a THREAD's references are checked
+        # before its id, as the C reader does: N27a.)
         ref(st, "processes", proc, False, "THREAD process")
-        uint(native, "THREAD native_id")
         ref(st, "strings", name, True, "THREAD name string")
-        uint(flags, "THREAD flags")
         known = st.threads.get(tid)
-        if known is not None:                      # a rename: same process and native id
-            if known != (proc, native):
-                raise Corrupt("THREAD %d renamed with another process or native_id" % tid)
-        elif st.lost_id("threads", tid):           # salvage: a lost thread, defined again
-            st.threads[tid] = (proc, native)
-        else:
-            next_id(st, "threads", tid, "thread id")
+        if known is None:                          # a new thread, else a rename
+            next_id(st, st.thread_max, tid, "thread id")
             st.threads[tid] = (proc, native)
             st.thread_max = tid
+        elif known != (proc, native):
+            raise Corrupt("THREAD %d renamed with another process or native_id" % tid)
         return ('{"record":"thread","id":%d,"process":%d,"native_id":%d,"name":%d,"flags":%d}'
                 % (tid, proc, native, name, flags))
 
     def sample(self, rec, first):                  # §5.7, "Times"
         st = self.st
         tid, dt, stack, status, weight, cpu = fields(rec, 4, 6, "SAMPLE")
-        if type(tid) is not int or tid not in st.threads:
-            ref(st, "threads", tid, False, "SAMPLE thread")
-        sint(dt, "SAMPLE dt")
-        if type(stack) is not int or not 0 <= stack <= st.stacks or st.holes:
+        u32(tid, "SAMPLE thread")
+        i64(dt, "SAMPLE dt")
+        u32(stack, "SAMPLE stack")
+        u32(status, "SAMPLE status")               # printed as stored, unknown bits too
+        if weight is not None:
+            u64(weight, "SAMPLE weight")
+        if cpu is not None:
+            u64(cpu, "SAMPLE cpu")
+        if tid not in st.threads:
+            ref_thread(st, tid, False, "SAMPLE thread")
+        if stack > st.stacks or st.holes:
             ref(st, "stacks", stack, True, "SAMPLE stack")
-        uint(status, "SAMPLE status")              # printed as stored, unknown bits too
+        if weight is not None and weight > MAX_TIME_US:
+            time_us(weight, "SAMPLE weight")
+        if cpu is not None and cpu > MAX_TIME_US:
+            time_us(cpu, "SAMPLE cpu")
         last = self.last_us.get(tid)
         if last is None:
             t = self.base_us + dt
@@ -851,48 +924,47 @@ class ChunkDecoder:
             if dt < 0:
                 raise Corrupt("negative SAMPLE dt after the thread's first sample in the chunk")
             t = last + dt
-        if t < 0:
-            raise Corrupt("SAMPLE time below 0")
+        if not 0 <= t <= MAX_TIME_US:
+            raise Corrupt("SAMPLE time out of range")
         if weight is None:
             if dt < 0:                             # the default weight is no uint (N9)
                 raise Corrupt("negative SAMPLE dt with no weight")
             weight = dt
-        else:
-            uint(weight, "SAMPLE weight")
-        cpu_text = "null" if cpu is None else str(uint(cpu, "SAMPLE cpu") * 1000)
         self.last_us[tid] = t
         st.samples += 1
         return ('{"record":"sample","thread":%d,"time_ns":%d,"stack":%d,"status":%d,'
                 '"weight_ns":%d,"cpu_ns":%s}' % (tid, t * 1000, stack, status, weight * 1000,
-                                                 cpu_text))
+                                                 "null" if cpu is None else cpu * 1000))
 
     def lost(self, rec, first):                    # §5.9
         st = self.st
         tid, reason, count, weight = fields(rec, 4, 4, "LOST")
-        ref(st, "threads", tid, True, "LOST thread")
-        uint(reason, "LOST reason")                # an unknown reason is printed as stored
-        uint(count, "LOST count")
-        uint(weight, "LOST weight_us")
-        st.lost += count
+        u32(tid, "LOST thread")
+        u32(reason, "LOST reason")                 # an unknown reason is printed as stored
+        u64(count, "LOST count")
+        u64(weight, "LOST weight_us")
+        ref_thread(st, tid, True, "LOST thread")
+        time_us(weight, "LOST weight_us")
+        st.lost = min(st.lost + count, U64_MAX)    # §10: the sums saturate
         return ('{"record":"lost","thread":%d,"reason":%d,"count":%d,"weight_ns":%d}'
                 % (tid, reason, count, weight * 1000))
 
     def marker(self, rec, first):                  # §5.10
         st = self.st
-        tid, time_us, duration, name, args = fields(rec, 4, 5, "MARKER")
-        ref(st, "threads", tid, True, "MARKER thread")
-        sint(time_us, "MARKER time_us")
-        uint(duration, "MARKER duration_us")
+        tid, time_rel, duration, name, args = fields(rec, 4, 5, "MARKER")
+        u32(tid, "MARKER thread")
+        i64(time_rel, "MARKER time_us")
+        u64(duration, "MARKER duration_us")
+        u32(name, "MARKER name")
+        args_text = "{}" if args is None else map_text(args, "MARKER args")
+        ref_thread(st, tid, True, "MARKER thread")
         ref(st, "strings", name, False, "MARKER name string")
-        if args is None:
-            args = MsgMap()
-        elif type(args) is not MsgMap:
-            raise Corrupt("MARKER args is not a map")
-        t = self.base_us + time_us
-        if t < 0:                                  # as for samples (N10)
-            raise Corrupt("MARKER time below 0")
+        time_us(duration, "MARKER duration_us")
+        t = self.base_us + time_rel
+        if not 0 <= t <= MAX_TIME_US:              # §5.10 (N10)
+            raise Corrupt("MARKER time out of range")
         return ('{"record":"marker","thread":%d,"name":%d,"time_ns":%d,"duration_ns":%d,'
-                '"args":%s}' % (tid, name, t * 1000, duration * 1000, jval(args)))
+                '"args":%s}' % (tid, name, t * 1000, duration * 1000, args_text))
 
     def meta(self, rec, first):                    # §5.12
         key, value = fields(rec, 2, 2, "META")
@@ -903,22 +975,20 @@ class ChunkDecoder:
     def process(self, rec, first):                 # §5.11
         st = self.st
         pid_, parent, ospid, meta = fields(rec, 4, 4, "PROCESS")
-        if type(pid_) is not int or pid_ != st.processes + 1:
-            next_id(st, "processes", pid_, "process id")
+        u32(pid_, "process id")
+        u32(parent, "PROCESS parent")
+        i64(ospid, "PROCESS pid")
+        meta_text = map_text(meta, "PROCESS meta")   # its values are not checked (N12)
+        if pid_ != st.processes + 1:
+            next_id(st, st.processes, pid_, "process id")
         ref(st, "processes", parent, True, "PROCESS parent")
-        sint(ospid, "PROCESS pid")
-        if type(meta) is not MsgMap:               # keys: str, checked when printed (N12)
-            raise Corrupt("PROCESS meta is not a map")
-        line = ('{"record":"process","id":%d,"parent":%d,"pid":%d,"meta":%s}'
-                % (pid_, parent, ospid, jval(meta)))
-        st.processes = pid_
-        return line
+        define(st, "processes", pid_)
+        return ('{"record":"process","id":%d,"parent":%d,"pid":%d,"meta":%s}'
+                % (pid_, parent, ospid, meta_text))
 
     def end(self, rec, first):                     # §5.13
         (summary,) = fields(rec, 1, 1, "END")
-        if type(summary) is not MsgMap:
-            raise Corrupt("END summary is not a map")
-        line = '{"record":"end","summary":%s}' % jval(summary)
+        line = '{"record":"end","summary":%s}' % map_text(summary, "END summary")
         self.st.has_end = True
         return line
 
@@ -1009,12 +1079,10 @@ def check_index_body(buf, pos, end, chunk_frames):
         if entry != [f.offset, f.size, f.content_size]:
             raise Corrupt("the index entry of the chunk at offset %d does not match it"
                           % f.offset)
-    summary, pos = unpack(buf, pos, end, -1)      # nesting counted from the map (N13)
-    if type(summary) is not MsgMap:
-        raise Corrupt("the index summary is not a map")
-    for k, _ in summary:
-        if type(k) is not str:
-            raise Corrupt("the index summary has a key that is not a str")
+    # The summary is a `map` field like END's: its values need not be
+    # checked (§6), but are, as END's are and as the C reader does (N24).
+    summary, pos = unpack(buf, pos, end, -1)      # nesting counted from its values (N13)
+    map_text(summary, "the index summary")
     for _ in range(n - 2):
         pos = skip(buf, pos, end)
     if pos != end:
@@ -1055,11 +1123,11 @@ def scan_frames(buf, start, salvage):
             frame = delimit_frame(buf, pos, end)
         except Truncated:
             if _le32(buf, pos) == ZSTD_MAGIC and bytes(buf[-8:]) == TRAILER_TAG:
-                # A file that ends with the trailer tag was closed cleanly, so
-                # a chunk frame running past its end is damaged, not cut
-                # (the C reader's rule, N21). Any other cut frame, an index
-                # frame included, is a cut file (§8, N22).
-                error = "a chunk frame runs into the index"
+                # §8: a file that ends with the trailer tag was finished by
+                # its writer, so a zstd frame running past its end is
+                # damaged, not cut (N21). Any other cut frame, a skippable
+                # or index frame included, is a cut file (§6, §8, N22).
+                error = "a chunk frame runs past the end of a file with a trailer"
             else:
                 return frames, ("truncated", pos)
         except Corrupt as e:
@@ -1081,31 +1149,43 @@ _MAGIC_RE = re.compile(rb"\x28\xb5\x2f\xfd|[\x50-\x5f]\x2a\x4d\x18")
 
 def resync(buf, pos, end):
     """Salvage: the offset of the next zstd or skippable magic that begins a
-    complete, well-formed frame, or end if there is none (spec §8 rule 1)."""
+    complete, well-formed frame (spec §8 rule 1). If there is none, the
+    offset of the first magic that begins a frame cut by the end of the file
+    (the file is then truncated there, §8; a zstd frame in a file that ends
+    with the trailer tag is damaged, not cut), else end (N27c; the C reader
+    stops at the first magic of either kind: notes D2)."""
+    cut = None
+    trailer = bytes(buf[-8:]) == TRAILER_TAG
     for m in _MAGIC_RE.finditer(buf, pos):
         try:
             delimit_frame(buf, m.start(), end)
             return m.start()
-        except (Truncated, Corrupt):
-            continue
-    return end
+        except Truncated:
+            if cut is None and not (trailer and _le32(buf, m.start()) == ZSTD_MAGIC):
+                cut = m.start()
+        except Corrupt:
+            pass
+    return end if cut is None else cut
 
 
 def read_trace(buf, out, salvage, damage):
     """Delivers the header and every record of buf to out; returns the State.
-    Strict mode raises TraceError at the first damage; salvage mode skips it
-    and appends a line per damaged region to damage (spec §8)."""
+    Strict mode raises TraceError at the first damage, having delivered the
+    records before it; salvage mode applies spec §8's rules and appends a
+    line per damaged region to damage."""
     header_line, start = read_header(buf)
     out.add([header_line])
     st = State(salvage)
     frames, stop = scan_frames(buf, start, salvage)
+    # Every zstd frame is a chunk frame (§3), one that breaks §5 included:
+    # the index must list them all (§6; the C reader differs: notes D1).
     chunk_frames = [f for f in frames if f.kind == "chunk"]
     decomp = Decompressor(buf, chunk_frames)
     ci = 0                                         # chunk frames met so far
-    sequence = 0                                   # expected CHUNK_BEGIN sequence
     index_seen = False
     for frame in frames:
-        saved = None
+        lines = []
+        decoder = None
         try:
             if frame.kind == "damage":
                 raise Corrupt(frame.error)
@@ -1115,35 +1195,38 @@ def read_trace(buf, out, salvage, damage):
                 if frame.magic == HEADER_MAGIC:
                     raise Corrupt("a second header frame")
                 if frame.magic == INDEX_MAGIC:
-                    index_seen = True
+                    # Only an index that passes its checks ends the file:
+                    # a salvaging reader skips a damaged one like any other
+                    # damaged frame and reads on (as the C reader does, N22a).
                     check_index(buf, frame, chunk_frames[:ci])
-                    st.has_index = True
+                    index_seen = st.has_index = True
                 else:
                     st.unknown_frames += 1         # §3: skip and count
                 continue
             ci += 1
-            sequence += 1
             if st.has_end:
                 raise Corrupt("a chunk follows END")
             check_chunk_frame(frame)
-            if salvage:
-                saved = st.snapshot()
-            decoder = ChunkDecoder(st, frame, sequence - 1)
-            lines = []                             # delivered once the chunk is whole (N25)
-            decoder.decode(decomp.content(ci - 1), lines)
-            sequence = decoder.sequence + 1        # (salvage may have moved it on)
+            content = decomp.content(ci - 1)
+            decoder = ChunkDecoder(st, frame, st.seq_next)
+            decoder.decode(content, lines)
             out.add(lines)
-            st.delivered += 1
         except Corrupt as e:
+            # Strict: the records before the corrupt one are delivered, then
+            # the error (§8 allows it; the C reader streams them, N25).
+            # Salvage: rule 2 keeps them and skips the rest of the chunk;
+            # rule 1 skips a chunk frame that cannot be read at all.
+            out.add(lines)
             what = "%s at offset %d" % ({"chunk": "chunk", "damage": "data"}.get(
                 frame.kind, "frame"), frame.offset)
+            if decoder is not None:
+                what += ", record %d" % decoder.record
             if not salvage:
                 raise TraceError("E_CORRUPT", "%s: %s" % (what, e))
-            if saved is not None:                  # undo the damaged chunk's definitions
-                st.restore(saved)
-            if frame.kind != "skippable":
-                st.lost_chunks += 1
-            damage.append("%s, %d bytes skipped: %s" % (what, frame.size, e))
+            if decoder is not None:
+                damage.append("%s: %s; the rest of the chunk is skipped" % (what, e))
+            else:
+                damage.append("%s, %d bytes skipped: %s" % (what, frame.size, e))
     if stop is not None and (index_seen or stop[0] == "corrupt"):
         what = "data after the index" if index_seen else stop[2]
         if not salvage:
@@ -1155,8 +1238,7 @@ def read_trace(buf, out, salvage, damage):
         damage.append("the file is truncated at offset %d: %d bytes ignored"
                       % (stop[1], len(buf) - stop[1]))
     if st.dropped:
-        damage.append("%d records dropped: they refer to definitions lost with damaged "
-                      "chunks" % st.dropped)
+        damage.append("%d records dropped: they refer to undefined ids" % st.dropped)
     return st
 
 
@@ -1165,8 +1247,9 @@ def stats_line(st):
     flags = tuple("true" if x else "false" for x in (st.truncated, st.has_end, st.has_index))
     return ('{"record":"stats","chunks":%d,"samples":%d,"lost_samples":%d,'
             '"unknown_records":%d,"unknown_frames":%d,"truncated":%s,"has_end":%s,'
-            '"has_index":%s}' % ((st.delivered, st.samples, st.lost, st.unknown_records,
-                                  st.unknown_frames) + flags))
+            '"has_index":%s}' % (tuple(min(n, U64_MAX) for n in (
+                st.delivered, st.samples, st.lost, st.unknown_records, st.unknown_frames))
+                + flags))
 
 
 def read_input(path):
