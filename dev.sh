@@ -31,6 +31,10 @@ test)
     ctest --preset dev -j "$jobs"
     configure_and_build asan-ubsan
     ctest --preset asan-ubsan -j "$jobs"
+    # ThreadSanitizer for the code with threads; the single-threaded damage
+    # sweeps already ran twice above and are slow under TSan.
+    configure_and_build tsan
+    ctest --preset tsan -j "$jobs" -E '^Damage\.'
     echo "dev.sh test: all passed in $(( $(date +%s) - start )) s"
     ;;
 bench)

@@ -156,7 +156,7 @@ static int print_condition(pyi_reader *r, const pyi_header *h)
         printf("%-12s %" PRIu64 " unknown records, %" PRIu64
                " unknown frames (a newer minor version, %u.%u)\n",
                "skipped:", s->unknown_records, s->unknown_frames, h->major, h->minor);
-    int whole = s->has_end && !s->truncated && !s->chunks_damaged && !s->dropped_records;
+    int whole = s->has_end && !s->truncated && !s->damaged && !s->dropped_records;
     printf("%-12s %s\n", "state:",
            s->has_end ? (s->truncated ? "closed, then damaged at the end" : "closed cleanly")
                       : s->truncated ? "truncated: the recorder did not finish this file"

@@ -182,7 +182,6 @@ static int print_map(FILE *out, const pyi_meta_entry *entries, size_t count)
 
 static int print_record(FILE *out, const pyi_record *rec)
 {
-    const char *fmt;
     switch (rec->type) {
     case PYI_RECORD_CHUNK: {
         const pyi_chunk_info *c = &rec->u.chunk;
@@ -200,9 +199,10 @@ static int print_record(FILE *out, const pyi_record *rec)
         return PYI_OK;
     case PYI_RECORD_FUNCTION: {
         const pyi_function *f = &rec->u.function;
-        fmt = "{\"record\":\"function\",\"id\":%" PRIu32 ",\"name\":%" PRIu32 ",\"file\":%" PRIu32
-              ",\"first_line\":%" PRIu32 ",\"kind\":%" PRIu32 "}\n";
-        fprintf(out, fmt, f->id, f->name_id, f->file_id, f->first_line, f->kind);
+        fprintf(out,
+                "{\"record\":\"function\",\"id\":%" PRIu32 ",\"name\":%" PRIu32
+                ",\"file\":%" PRIu32 ",\"first_line\":%" PRIu32 ",\"kind\":%" PRIu32 "}\n",
+                f->id, f->name_id, f->file_id, f->first_line, f->kind);
         return PYI_OK;
     }
     case PYI_RECORD_LOCATION: {
@@ -223,9 +223,10 @@ static int print_record(FILE *out, const pyi_record *rec)
     }
     case PYI_RECORD_THREAD: {
         const pyi_thread *t = &rec->u.thread;
-        fmt = "{\"record\":\"thread\",\"id\":%" PRIu32 ",\"process\":%" PRIu32
-              ",\"native_id\":%" PRIu64 ",\"name\":%" PRIu32 ",\"flags\":%" PRIu32 "}\n";
-        fprintf(out, fmt, t->id, t->process_id, t->native_id, t->name_id, t->flags);
+        fprintf(out,
+                "{\"record\":\"thread\",\"id\":%" PRIu32 ",\"process\":%" PRIu32
+                ",\"native_id\":%" PRIu64 ",\"name\":%" PRIu32 ",\"flags\":%" PRIu32 "}\n",
+                t->id, t->process_id, t->native_id, t->name_id, t->flags);
         return PYI_OK;
     }
     default:

@@ -23,7 +23,7 @@ typedef struct pyi_mp {
 
 static inline void pyi__mp_init(pyi_mp *m, const void *data, size_t size)
 {
-    m->pos = data;
+    m->pos = (const uint8_t *)data;
     m->end = m->pos + size;
 }
 

@@ -67,6 +67,7 @@ int pyi__reader_damage(pyi_reader *r, uint64_t offset, uint64_t size, const char
     snprintf(note, sizeof(note), "offset %" PRIu64 ": %s (%" PRIu64 " bytes skipped)", offset,
              what, size);
     note_damage(r, note);
+    r->stats.damaged++;
     r->stats.bytes_skipped += size;
     r->in_chunk = 0;
     return PYI_OK;
@@ -133,6 +134,7 @@ static int bad_framing(pyi_reader *r, const char *what)
     snprintf(note, sizeof(note), "offset %" PRIu64 ": %s", offset, what);
     note_damage(r, note);
     r->stats.chunks_damaged++;
+    r->stats.damaged++;
     return resync(r);
 }
 

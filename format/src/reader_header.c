@@ -115,22 +115,24 @@ static int apply_known(pyi_reader *r, const known_key *k, const pyi_value *v)
     case KEY_STRING:
         if (v->kind != PYI_VALUE_STRING)
             return -1;
-        *(const char **)(base + k->field) = v->s;
+        memcpy(base + k->field, &v->s, sizeof(v->s)); /* memcpy: offsetof fields, any type */
         return 0;
     case KEY_UINT:
         if (value_uint(v, &u))
             return -1;
-        *(uint64_t *)(base + k->field) = u;
+        memcpy(base + k->field, &u, sizeof(u));
         return 0;
-    case KEY_UINT32:
+    case KEY_UINT32: {
         if (value_uint(v, &u) || u > UINT32_MAX)
             return -1;
-        *(uint32_t *)(base + k->field) = (uint32_t)u;
+        uint32_t u32 = (uint32_t)u;
+        memcpy(base + k->field, &u32, sizeof(u32));
         return 0;
+    }
     case KEY_INT:
         if (v->kind != PYI_VALUE_INT)
             return -1;
-        *(int64_t *)(base + k->field) = v->i;
+        memcpy(base + k->field, &v->i, sizeof(v->i));
         return 0;
     case KEY_ARGV:
         return decode_argv(r, v);

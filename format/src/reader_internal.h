@@ -71,6 +71,7 @@ struct pyi_reader {
     uint64_t chunk_base_us;
     uint64_t record_index; /* within the chunk, for messages */
     uint64_t frames_seen;  /* chunk frames met, damaged ones included */
+    uint64_t next_sequence; /* the least CHUNK_BEGIN sequence still possible */
     pyi_frame_seen *frames;
     size_t frames_capacity;
     int end_seen, index_seen, finished;

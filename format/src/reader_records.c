@@ -10,7 +10,7 @@
 
 /* ---- Internal ---- */
 
-static const char *const RECORD_NAMES[] = {
+static const char *const RECORD_NAMES[13] = {
     "?",      "CHUNK_BEGIN", "STRING", "FUNCTION", "LOCATION", "STACK", "THREAD",
     "SAMPLE", "LOST",        "MARKER", "META",     "PROCESS",  "END",
 };
@@ -19,10 +19,13 @@ static const char *const RECORD_NAMES[] = {
 static int bad_record(pyi_reader *r, pyi_record_type type, const char *what)
 {
     r->in_chunk = 0;
+    if (type == PYI_RECORD_NONE)
+        return pyi__reader_damage(r, r->chunk.offset, r->chunk.size,
+                                  "chunk %" PRIu64 ": record %" PRIu64 ": %s", r->chunk.sequence,
+                                  r->record_index, what);
     return pyi__reader_damage(r, r->chunk.offset, r->chunk.size,
                               "chunk %" PRIu64 ": record %" PRIu64 " (%s): %s",
-                              r->chunk.sequence, r->record_index,
-                              (unsigned)type < 13 ? RECORD_NAMES[type] : "?", what);
+                              r->chunk.sequence, r->record_index, RECORD_NAMES[type], what);
 }
 
 /* A reference to an undefined id: corrupt, or in salvage mode a casualty of
@@ -510,8 +513,11 @@ int pyi__reader_begin_chunk(pyi_reader *r, pyi_record *record)
         return r->in_chunk ? bad_record(r, PYI_RECORD_CHUNK,
                                         "a chunk must start with CHUNK_BEGIN (spec §5.1)")
                            : r->error;
-    if (sequence != r->frames_seen - 1)
+    /* strict: the count of chunk frames so far; salvaging: frames lost to
+     * damage may not have been counted, so any later number will do */
+    if (r->options.salvage ? sequence < r->next_sequence : sequence != r->frames_seen - 1)
         return bad_record(r, PYI_RECORD_CHUNK, "wrong sequence number: a chunk is missing");
+    r->next_sequence = sequence + 1;
     if (base_us > INT64_MAX / 1000)
         return bad_record(r, PYI_RECORD_CHUNK, "base time out of range");
     r->chunk.sequence = sequence;

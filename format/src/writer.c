@@ -243,6 +243,8 @@ int pyi_writer_open_fd(pyi_writer **out, int fd, int close_fd, const char *name,
     if (!w || !w->name) {
         if (close_fd)
             close(fd);
+        if (w)
+            w->closed = 1;
         return PYI_E_NOMEM;
     }
     int rc = options_resolve(w, options);
@@ -742,7 +744,7 @@ void pyi_writer_free(pyi_writer *w)
         return;
     if (!w->closed) {
         /* keep what was recorded, but without END or index: not a clean close */
-        if (writer_check(w) == PYI_OK)
+        if (w->chunk && writer_check(w) == PYI_OK)
             chunk_close(w);
         pyi__sink_finish(w, 1);
         w->closed = 1;

@@ -436,6 +436,7 @@ typedef struct pyi_reader_stats {
     uint64_t dropped_records; /* salvage: records that referred to lost definitions */
     uint64_t strings, functions, locations, stacks, threads, processes; /* defined */
     uint64_t first_time_ns, last_time_ns; /* sample times seen; 0 if none */
+    uint64_t damaged;         /* damaged regions skipped (salvage): chunks, records, index */
     int truncated;            /* the file ends inside a frame */
     int has_end;              /* an END record was read: the writer closed cleanly */
     int has_index;            /* a valid index frame and trailer were read */
