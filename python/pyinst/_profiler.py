@@ -87,6 +87,7 @@ class Profiler:
         if _recorder.is_running():
             _threads.name_all()  # names given after the threads started
             _threads.uninstall()
+            remove_fork_filter()
             self.last_stats = _recorder.stop()
         else:
             self.last_stats = None  # a fork child: the parent owns the trace
@@ -115,12 +116,57 @@ class Profiler:
         return wrapper
 
 
+# ---- fork ----------------------------------------------------------------
+# CPython 3.12+ warns "This process is multi-threaded, use of fork() may lead
+# to deadlocks" when the process has more than one OS thread at fork(): our
+# sampler and writer threads would make a single-threaded program print it.
+# Before each fork of a program with no thread of its own, a filter for that
+# one warning is put in place; it stays until the next fork decides again
+# (3.12 warns before the after-fork hooks run, 3.13 after them), or until
+# recording stops. A program with threads of its own sees the warning.
+_FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of \w+\(\) may lead"
+_fork_filter = None
+
+
+def _process_threads():
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[17])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def remove_fork_filter():
+    global _fork_filter
+    if _fork_filter is None:
+        return
+    import warnings
+    try:
+        warnings.filters.remove(_fork_filter)
+        warnings._filters_mutated()
+    except (ValueError, AttributeError):
+        pass  # the program reset the filters itself
+    _fork_filter = None
+
+
+def _before_fork():
+    global _fork_filter
+    remove_fork_filter()
+    ours = _recorder.thread_count()
+    if ours == 0 or _process_threads() - ours > 1:
+        return
+    import warnings
+    warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
+    _fork_filter = warnings.filters[0]
+
+
 def _after_fork_in_child():
     # The sampler and writer threads did not survive fork(): drop the
     # recorder without touching the parent's trace. The child is not recorded.
+    remove_fork_filter()
     _recorder._after_fork_child()
     _threads.uninstall()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)

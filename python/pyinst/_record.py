@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: MIT
 """The in-process half of pyinst-record: started from sitecustomize, before the program runs.
 
-pyinst-record runs the unchanged command (python script.py / -m / -c) with
+pyinst-record execs the unchanged command (python script.py / -m / -c) with
 PYTHONPATH pointing at pyinst/_boot, whose sitecustomize calls bootstrap().
-So __main__, sys.argv, tracebacks, exit codes and KeyboardInterrupt are the
-interpreter's own. bootstrap() starts the recorder, then erases its traces:
-the PYTHONPATH entry, the environment variables and the status descriptor
-number, so the program and its children see what they would have seen.
+So the process, __main__, sys.argv, tracebacks, exit status, signals and
+KeyboardInterrupt are the interpreter's own. bootstrap() starts the
+recorder, then erases its traces (the PYTHONPATH entry and our environment
+variables), so the program and its children see what they would have seen.
 The trace is finished by an atexit handler registered first (it runs last),
 or by the recorder's signal handler when a signal the program does not
-handle would end the process.
+handle would end the process; either way the recorder prints the summary.
 """
 import atexit
 import os
@@ -19,14 +19,12 @@ from . import _profiler, _recorder, _threads
 
 _ENV_PREFIX = "PYINST_RECORD_"
 _UNSET = "\0unset"
-_status_fd = -1
+_EXIT_CANNOT_RECORD = 2  # the program never started
 
 
 def _report_error(message):
-    if _status_fd >= 0:
-        os.write(_status_fd, ("pyinst-error %s\n" % message.replace("\n", " ")).encode())
-    else:
-        sys.stderr.write("pyinst-record: %s\n" % message)
+    sys.stderr.write("pyinst-record: %s\n" % message)
+    sys.stderr.flush()
 
 
 def _take_config():
@@ -43,18 +41,13 @@ def _take_config():
     return config
 
 
-def _take_status_fd(config):
-    """Moves the status pipe out of the program's way: high, close-on-exec."""
-    global _status_fd
-    fd = int(config.get("status_fd", "-1"))
-    if fd < 0:
-        return
-    try:
-        import fcntl
-        _status_fd = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 200)
-        os.close(fd)
-    except OSError:
-        _status_fd = -1
+def _flush_streams():
+    # The summary goes straight to fd 2: let the program's own output go first.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
 
 
 def _finish():
@@ -63,14 +56,15 @@ def _finish():
     try:
         _threads.name_all()
         _threads.uninstall()
-        _recorder.stop()  # writes the summary line to the status pipe
+        _profiler.remove_fork_filter()
+        _flush_streams()
+        _recorder.stop()  # prints the summary line
     except Exception as error:  # the program's exit must not change
         _report_error(str(error))
 
 
 def bootstrap():
     config = _take_config()
-    _take_status_fd(config)
     try:
         _recorder.start(
             config["output"], float(config.get("interval", "0.001")),
@@ -78,9 +72,11 @@ def bootstrap():
             _profiler.header_metadata([("pyinst.command", config.get("command", ""))]),
             max_depth=int(config.get("max_depth", "0")),
             cpu_budget=float(config.get("cpu_budget", "0")),
-            summary_fd=_status_fd)
+            summary_fd=-1 if config.get("quiet") == "1" else 2,
+            summary_label="pyinst-record",
+            report_command=config.get("report_command") or None)
     except Exception as error:
         _report_error(str(error))
-        os._exit(125)  # the program never started; pyinst-record explains
+        os._exit(_EXIT_CANNOT_RECORD)
     _threads.install()
     atexit.register(_finish)

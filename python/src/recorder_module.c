@@ -162,7 +162,8 @@ static int start_checked(pyi_target *target, const char *path, pyi_header *heade
 
 PyDoc_STRVAR(start_doc,
 "start(path, interval, all_threads, argv, meta, max_depth=0, cpu_budget=0.0,\n"
-"      summary_fd=-1, catch_signals=True, memory_method=0)\n"
+"      summary_fd=-1, catch_signals=True, memory_method=0, summary_label=None,\n"
+"      report_command=None)\n"
 "--\n\n"
 "Starts recording this interpreter into the .pyitrace file at path.\n"
 "interval is in seconds; all_threads=False records only the calling thread;\n"
@@ -170,18 +171,21 @@ PyDoc_STRVAR(start_doc,
 
 static PyObject *recorder_start(PyObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"path",      "interval",   "all_threads",   "argv",
-                               "meta",      "max_depth",  "cpu_budget",    "summary_fd",
-                               "catch_signals", "memory_method", NULL};
+    static char *keywords[] = {"path",          "interval",      "all_threads",   "argv",
+                               "meta",          "max_depth",     "cpu_budget",    "summary_fd",
+                               "catch_signals", "memory_method", "summary_label", "report_command",
+                               NULL};
     const char *path;
     double interval, budget = 0.0;
     int all_threads, summary_fd = -1, catch_signals = 1, memory_method = 0;
+    const char *summary_label = NULL, *report_command = NULL;
     unsigned int max_depth = 0;
     PyObject *argv_seq, *meta_seq, *argv_holder = NULL, *meta_holder = NULL;
     (void)self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sdpOO|Idipi:start", keywords, &path,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sdpOO|Idipizz:start", keywords, &path,
                                      &interval, &all_threads, &argv_seq, &meta_seq, &max_depth,
-                                     &budget, &summary_fd, &catch_signals, &memory_method))
+                                     &budget, &summary_fd, &catch_signals, &memory_method,
+                                     &summary_label, &report_command))
         return NULL;
     if (current != NULL)
         return PyErr_Format(PyExc_RuntimeError, "pyinst: already recording into %s",
@@ -210,6 +214,8 @@ static PyObject *recorder_start(PyObject *self, PyObject *args, PyObject *kwargs
     options.cpu_budget = budget;
     options.summary_fd = summary_fd;
     options.memory_method = memory_method;
+    options.summary_label = summary_label;
+    options.report_command = report_command;
     options.only_thread = all_threads ? 0 : (uint64_t)PyThread_get_thread_ident();
     result = start_checked(&target, path, &header, &options, catch_signals);
 out_free:
@@ -268,6 +274,13 @@ static PyObject *recorder_is_running(PyObject *self, PyObject *unused)
     (void)self;
     (void)unused;
     return PyBool_FromLong(current != NULL);
+}
+
+static PyObject *recorder_thread_count(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return PyLong_FromLong(current != NULL ? pyi_recorder_thread_count(current) : 0);
 }
 
 static PyObject *recorder_stats(PyObject *self, PyObject *unused)
@@ -334,6 +347,8 @@ static PyMethodDef recorder_methods[] = {
     {"stop", recorder_stop, METH_NOARGS, stop_doc},
     {"is_running", recorder_is_running, METH_NOARGS, "is_running() -> bool"},
     {"stats", recorder_stats, METH_NOARGS, "stats() -> dict or None (while recording)"},
+    {"thread_count", recorder_thread_count, METH_NOARGS,
+     "thread_count() -> native threads the recorder runs in this process now"},
     {"name_thread", recorder_name_thread, METH_VARARGS, name_thread_doc},
     {"_after_fork_child", recorder_after_fork_child, METH_NOARGS, after_fork_doc},
     {"_verify_layout", recorder_verify_layout, METH_NOARGS, verify_doc},

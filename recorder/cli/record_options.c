@@ -137,8 +137,8 @@ void record_usage(FILE *out)
           "  -h, --help             this help\n"
           "      --version          the version\n"
           "\n"
-          "The program keeps its exit status, output and signals. Processes it forks\n"
-          "or executes are not recorded.\n",
+          "pyinst-record becomes the program (same pid, exit status, output and\n"
+          "signals). Processes it forks or executes are not recorded.\n",
           out);
 }
 

@@ -120,21 +120,25 @@ static int open_proc_mem(pyi_mem_reader *m)
 }
 
 /* Some address of the target that must be readable: for ourselves a local
- * variable, for another process the start of its first mapping. */
+ * variable, for another process the start of its first readable mapping. */
 static uint64_t probe_address(const pyi_mem_reader *m, const void *local)
 {
     if (m->is_self)
         return (uint64_t)(uintptr_t)local;
-    char path[64];
+    char path[64], line[512];
     snprintf(path, sizeof path, "/proc/%d/maps", m->pid);
     FILE *maps = fopen(path, "re");
     if (maps == NULL)
         return 0;
-    unsigned long long start = 0;
-    if (fscanf(maps, "%llx", &start) != 1)
-        start = 0;
+    unsigned long long start = 0, found = 0;
+    char perms[8];
+    while (found == 0 && fgets(line, sizeof line, maps) != NULL) {
+        if (sscanf(line, "%llx-%*x %7s", &start, perms) == 2 && perms[0] == 'r' &&
+            strstr(line, "[vvar") == NULL && strstr(line, "[vsyscall]") == NULL)
+            found = start;
+    }
     fclose(maps);
-    return start;
+    return found;
 }
 
 /* Prepares one method and checks that it reads the probe address. */

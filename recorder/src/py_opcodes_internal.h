@@ -30,6 +30,7 @@ typedef enum pyi_op_kind {
     PYI_OP_OPAQUE = 5,       /* instrumentation hides the real opcode: analysis stops */
     PYI_OP_LOAD_ATTR = 6,    /* an attribute of the value below: co_names as LOAD_GLOBAL */
     PYI_OP_NEUTRAL = 7,      /* shares the callee's source range without computing it */
+    PYI_OP_CALL_PY = 8,      /* a call specialised for Python callees: never native */
 } pyi_op_kind;
 
 typedef struct pyi_opcode_table {

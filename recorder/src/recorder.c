@@ -207,6 +207,10 @@ static pyi_recorder *recorder_new(const char *path, const pyi_target *target,
         r->options = *options;
     else
         pyi_recorder_options_init(&r->options);
+    /* The caller's strings need not outlive this call. */
+    r->summary_label = r->options.summary_label ? strdup(r->options.summary_label) : NULL;
+    r->report_command = r->options.report_command ? strdup(r->options.report_command) : NULL;
+    r->options.summary_label = r->options.report_command = NULL;
     options_normalize(&r->options);
     pthread_mutex_init(&r->stats_lock, NULL);
     sem_init(&r->finished, 0, 0);
@@ -235,21 +239,44 @@ void pyi__recorder_fail(pyi_recorder *r, int error, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Shell-quotes text into out when it needs it (spaces, quotes...). */
+static void shell_quote(const char *text, char *out, size_t size)
+{
+    if (strpbrk(text, " \t\"'$\\`;&|<>()*?[]#~") == NULL) {
+        snprintf(out, size, "%s", text);
+        return;
+    }
+    size_t used = 0;
+    out[used++] = '\'';
+    for (const char *p = text; *p && used + 5 < size; p++) {
+        if (*p == '\'') {
+            memcpy(out + used, "'\\''", 4);
+            used += 4;
+        } else {
+            out[used++] = *p;
+        }
+    }
+    out[used++] = '\'';
+    out[used] = '\0';
+}
+
 void pyi__recorder_write_summary(pyi_recorder *r)
 {
     if (r->options.summary_fd < 0 || atomic_exchange(&r->summary_written, 1))
         return;
-    char line[768];
     const pyi_recorder_stats *s = &r->live;
+    const char *label = r->summary_label ? r->summary_label : "pyinst";
+    char quoted[1024], line[2560];
+    shell_quote(r->path, quoted, sizeof quoted);
     int n = snprintf(line, sizeof line,
-                     "pyinst-summary duration_ns=%llu samples=%llu invalid=%llu missed=%llu "
-                     "dropped=%llu threads=%llu rounds=%llu bytes=%llu interval_ns=%llu "
-                     "error=%d detail=%s\n",
-                     (unsigned long long)s->duration_ns, (unsigned long long)s->samples,
-                     (unsigned long long)s->invalid, (unsigned long long)s->missed,
-                     (unsigned long long)s->dropped, (unsigned long long)s->threads,
-                     (unsigned long long)s->rounds, (unsigned long long)s->file_bytes,
-                     (unsigned long long)s->final_interval_ns, r->error, r->detail);
+                     "%s: %.2f s, %llu samples, %llu lost, %llu KiB in %s; report: %s %s\n",
+                     label, (double)s->duration_ns / 1e9, (unsigned long long)s->samples,
+                     (unsigned long long)(s->invalid + s->missed + s->dropped),
+                     (unsigned long long)(s->file_bytes + 1023) / 1024, r->path,
+                     r->report_command ? r->report_command : "pyinst-report", quoted);
+    if (r->error != 0 && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s: recording stopped early: %s\n",
+                      label, r->detail);
     if (n > 0) {
         ssize_t w = write(r->options.summary_fd, line, (size_t)n < sizeof line ? (size_t)n
                                                                               : sizeof line - 1);
@@ -313,6 +340,8 @@ void pyi_recorder_free(pyi_recorder *r)
     pyi_mem_close(&r->mem);
     free(r->locations);
     free(r->path);
+    free(r->summary_label);
+    free(r->report_command);
     close(r->wake_fd);
     sem_destroy(&r->finished);
     pthread_mutex_destroy(&r->stats_lock);
@@ -333,6 +362,8 @@ void pyi_recorder_abandon(pyi_recorder *r)
     pyi_mem_close(&r->mem);
     free(r->locations);
     free(r->path);
+    free(r->summary_label);
+    free(r->report_command);
     close(r->wake_fd);
     free(r);
 }
@@ -342,6 +373,11 @@ int pyi_recorder_name_thread(pyi_recorder *r, uint64_t thread_id, const char *na
     if (r == NULL || name == NULL || r->threads.slots == NULL)
         return PYI_E_INVALID_ARG;
     return pyi_thread_table_name(&r->threads, thread_id, name);
+}
+
+int pyi_recorder_thread_count(const pyi_recorder *r)
+{
+    return r != NULL && r->thread_started ? 2 : 0; /* the sampler, and the writer's thread */
 }
 
 void pyi_recorder_get_stats(const pyi_recorder *r, pyi_recorder_stats *stats)

@@ -37,6 +37,8 @@ struct pyi_recorder {
     pyi_target target;
     pyi_recorder_options options;
     char *path;
+    char *summary_label;       /* copies of the options' strings */
+    char *report_command;
     /* Engine. */
     pyi_mem_reader mem;
     pyi_py_layout layout;
@@ -82,7 +84,7 @@ void *pyi__sampler_main(void *arg);
 void pyi__recorder_fail(pyi_recorder *r, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Writes the summary line to options.summary_fd once (async-signal-safe). */
+/* Writes the summary line to options.summary_fd once (from the sampler thread). */
 void pyi__recorder_write_summary(pyi_recorder *r);
 
 #ifdef __cplusplus

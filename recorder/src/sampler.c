@@ -74,6 +74,17 @@ static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
     uint64_t now = pyi_monotonic_ns();
     pyi_thread_slot *slot;
     int created;
+    if (snap->error == PYI_WALK_OK && snap->depth == 0 && !snap->truncated) {
+        /* No Python frame: nothing to attribute. A thread state its creator
+         * is still setting up (it carries the creator's ids) looks like
+         * this too, so such states never define a thread. */
+        slot = pyi_thread_table_find(&r->threads, snap, r->round);
+        if (slot != NULL) {
+            slot->last_time_ns = now;
+            slot->last_cpu_ns = pyi_thread_cpu_ns(&r->threads, snap->native_id);
+        }
+        return 0;
+    }
     int rc = pyi_thread_table_get(&r->threads, r->writer, snap, r->round, &slot, &created);
     if (rc == PYI_E_LIMIT) {
         r->live.dropped++;
@@ -98,10 +109,11 @@ static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
             return rc;
         invalid = rc == 1;
     }
-    if (!invalid)
+    if (!invalid) {
         rc = pyi_thread_table_intern_stack(slot, r->writer, r->locations, count, &stack_id);
-    if (rc != 0)
-        return rc;
+        if (rc != 0)
+            return rc;
+    }
     if (invalid) {
         r->live.invalid++;
         return record_lost(r, slot->trace_id, PYI_LOST_INVALID, 1, weight);
@@ -281,7 +293,8 @@ void *pyi__sampler_main(void *arg)
             r->last_flush_ns = now;
         }
         if (rc != 0 && r->error == 0)
-            pyi__recorder_fail(r, rc, "recording failed: %s", pyi_writer_error_detail(r->writer));
+            pyi__recorder_fail(r, rc, "recording failed (%s): %s", pyi_err_name(rc),
+                               pyi_writer_error_detail(r->writer));
         stats_update(r, now);
     }
     sampler_finish(r);

@@ -114,6 +114,19 @@ void pyi_thread_table_destroy(pyi_thread_table *t)
     pthread_mutex_destroy(&t->lock);
 }
 
+pyi_thread_slot *pyi_thread_table_find(pyi_thread_table *t, const pyi_thread_snapshot *snap,
+                                       uint64_t round)
+{
+    for (uint32_t i = 0; i < t->used; i++) {
+        pyi_thread_slot *s = &t->slots[i];
+        if (s->tstate != 0 && slot_matches(s, snap)) {
+            s->last_round = round;
+            return s;
+        }
+    }
+    return NULL;
+}
+
 int pyi_thread_table_get(pyi_thread_table *t, pyi_writer *w, const pyi_thread_snapshot *snap,
                          uint64_t round, pyi_thread_slot **slot, int *created)
 {
@@ -173,7 +186,12 @@ int pyi_thread_table_name(pyi_thread_table *t, uint64_t thread_id, const char *n
 
 int pyi_thread_table_apply_names(pyi_thread_table *t, pyi_writer *w)
 {
-    if (t->pending_count == 0) /* racy peek: a name queued now is applied next round */
+    /* trylock: a signal may have stopped a naming thread that holds it. */
+    if (pthread_mutex_trylock(&t->lock) != 0)
+        return 0;
+    int waiting = t->pending_count > 0;
+    pthread_mutex_unlock(&t->lock);
+    if (!waiting)
         return 0;
     for (uint32_t i = 0; i < t->used; i++) {
         pyi_thread_slot *s = &t->slots[i];

@@ -66,6 +66,10 @@ void pyi_thread_table_destroy(pyi_thread_table *t);
 int pyi_thread_table_get(pyi_thread_table *t, pyi_writer *w, const pyi_thread_snapshot *snap,
                          uint64_t round, pyi_thread_slot **slot, int *created);
 
+/* The slot of the thread in snap if it has one, else NULL; marks it seen. */
+pyi_thread_slot *pyi_thread_table_find(pyi_thread_table *t, const pyi_thread_snapshot *snap,
+                                       uint64_t round);
+
 /* Frees slots of threads not seen since round `before`. */
 void pyi_thread_table_expire(pyi_thread_table *t, uint64_t before);
 

@@ -17,10 +17,15 @@ import sys
 # Kinds, mirrored by enum pyi_op_kind in py_opcodes_internal.h.
 KIND = {
     "OTHER": 0, "CALL": 1, "LOAD_GLOBAL": 2, "LOAD_LOCAL": 3, "EXTENDED_ARG": 4, "OPAQUE": 5,
-    "LOAD_ATTR": 6, "NEUTRAL": 7,
+    "LOAD_ATTR": 6, "NEUTRAL": 7, "CALL_PY": 8,
 }
 CALLS = {"CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_FUNCTION_EX", "CALL_METHOD",
          "PRECALL", "CALL", "CALL_KW"}
+# Specialised calls that only ever call Python functions: a frame stopped on
+# one is pushing its callee's frame, not running native code.
+PY_CALLS = {"PRECALL_PYFUNC", "PRECALL_BOUND_METHOD", "CALL_PY_EXACT_ARGS",
+            "CALL_PY_WITH_DEFAULTS", "CALL_BOUND_METHOD_EXACT_ARGS", "CALL_PY_GENERAL",
+            "CALL_BOUND_METHOD_GENERAL", "CALL_ALLOC_AND_ENTER_INIT"}
 # Base opcodes whose oparg (shifted) indexes co_names: attributes of the value
 # below them, and plain names.
 ATTR_LOADS = {"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR"}
@@ -77,7 +82,9 @@ def part():
             caches[op] = dis._get_cache_size(base)
         elif version >= (3, 11):
             caches[op] = opcode._inline_cache_entries[base_op]
-        if base in CALLS:
+        if name in PY_CALLS:
+            kind[op] = KIND["CALL_PY"]
+        elif base in CALLS:
             kind[op] = KIND["CALL"]
         elif base in ATTR_LOADS:
             kind[op] = KIND["LOAD_ATTR"]

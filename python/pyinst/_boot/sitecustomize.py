@@ -19,16 +19,19 @@ def _pyinst_start():
     _record.bootstrap()
 
 
-def _chain_to_real_sitecustomize():
+def _hand_over():
     # Python imports only the first sitecustomize on sys.path: ours shadows
-    # the one the interpreter would have run (Debian ships one), so run it.
+    # the one the interpreter would have run (Debian ships one), so run that
+    # one now. Without one, end like a missing sitecustomize: site ignores an
+    # ImportError for this very name, and the import system then drops this
+    # module from sys.modules, as if it had never existed.
     from importlib.machinery import PathFinder
     if PathFinder.find_spec("sitecustomize", _sys.path) is None:
-        return
+        raise ImportError("no sitecustomize besides pyinst's", name="sitecustomize")
     del _sys.modules["sitecustomize"]
     import sitecustomize  # noqa: F401  (errors surface as they would have)
 
 
 _pyinst_start()
 del _pyinst_start
-_chain_to_real_sitecustomize()
+_hand_over()

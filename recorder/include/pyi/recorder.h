@@ -53,7 +53,11 @@ typedef struct pyi_recorder_options {
                                rate; 0 = 0.1 */
     uint32_t flush_ms;      /* flush the trace this often; 0 = 1000 */
     int memory_method;      /* PYI_RECORDER_MEMORY_* */
-    int summary_fd;         /* when >= 0: one summary line is written here at the end */
+    int summary_fd;         /* when >= 0: a one-line summary is written here at the end:
+                               "LABEL: 2.31 s, 2302 samples, 0 lost, 45 KiB in FILE;
+                               report: COMMAND FILE" (also when a signal ends it) */
+    const char *summary_label;  /* NULL = "pyinst" */
+    const char *report_command; /* NULL = "pyinst-report" */
 } pyi_recorder_options;
 
 /* Fills *options with the defaults (all zero, summary_fd -1). */
@@ -124,6 +128,11 @@ void pyi_recorder_abandon(pyi_recorder *r);
  * Errors: PYI_E_LIMIT when too many names are waiting.
  */
 int pyi_recorder_name_thread(pyi_recorder *r, uint64_t thread_id, const char *name);
+
+/* Threads the recorder runs in the target while recording (the sampler and
+ * the writer's): what a thread count of the process includes besides the
+ * program's own. */
+int pyi_recorder_thread_count(const pyi_recorder *r);
 
 /* A snapshot of the counters (final after pyi_recorder_stop). Any thread. */
 void pyi_recorder_get_stats(const pyi_recorder *r, pyi_recorder_stats *stats);
