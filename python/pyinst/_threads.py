@@ -12,7 +12,7 @@ def _set_native_id_and_name(self):
     # _bootstrap_inner calls it): report the name, add no lasting frame.
     _original_set_native_id(self)
     try:
-        _recorder.name_thread(self.ident, self.name)
+        _recorder.name_thread(self.ident, self.native_id or 0, self.name)
     except Exception:  # naming is best effort and must never break a thread
         pass
 
@@ -21,7 +21,8 @@ def name_all():
     """Sends the names of every live thread (catches renames since they started)."""
     for thread in threading.enumerate():
         if thread.ident is not None:
-            _recorder.name_thread(thread.ident, thread.name)
+            _recorder.name_thread(thread.ident, getattr(thread, "native_id", None) or 0,
+                                  thread.name)
 
 
 def install():

@@ -294,18 +294,19 @@ static PyObject *recorder_stats(PyObject *self, PyObject *unused)
     return stats_dict(&stats, current_path);
 }
 
-PyDoc_STRVAR(name_thread_doc, "name_thread(ident, name)\n--\n\n"
-"Names the thread whose threading.get_ident() is ident in the trace.");
+PyDoc_STRVAR(name_thread_doc, "name_thread(ident, native_id, name)\n--\n\n"
+"Names the thread whose threading.get_ident() is ident (and kernel id\n"
+"native_id, 0 if unknown) in the trace.");
 
 static PyObject *recorder_name_thread(PyObject *self, PyObject *args)
 {
-    unsigned long long ident;
+    unsigned long long ident, native_id;
     const char *name;
     (void)self;
-    if (!PyArg_ParseTuple(args, "Ks:name_thread", &ident, &name))
+    if (!PyArg_ParseTuple(args, "KKs:name_thread", &ident, &native_id, &name))
         return NULL;
     if (current != NULL)
-        pyi_recorder_name_thread(current, ident, name); /* a full queue drops the name */
+        pyi_recorder_name_thread(current, ident, native_id, name); /* full queue: dropped */
     Py_RETURN_NONE;
 }
 

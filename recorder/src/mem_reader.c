@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -99,7 +100,7 @@ static int read_with_method(pyi_mem_reader *m, uint64_t addr, void *dst, size_t 
 
 static int open_memfd(pyi_mem_reader *m)
 {
-    m->memfd = (int)syscall(SYS_memfd_create, "pyinst-read", 1u /* MFD_CLOEXEC */);
+    m->memfd = pyi_fd_move_high((int)syscall(SYS_memfd_create, "pyinst-read", 1u /* MFD_CLOEXEC */));
     if (m->memfd < 0)
         return -1;
     if (ftruncate(m->memfd, PYI_MEM_MEMFD_SIZE) != 0)
@@ -115,7 +116,7 @@ static int open_proc_mem(pyi_mem_reader *m)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/mem", m->pid);
-    m->proc_mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+    m->proc_mem_fd = pyi_fd_move_high(open(path, O_RDONLY | O_CLOEXEC));
     return m->proc_mem_fd < 0 ? -1 : 0;
 }
 
@@ -181,6 +182,20 @@ static void release_method(pyi_mem_reader *m)
 }
 
 /* ---- Public (to recorder/) -------------------------------------------- */
+
+int pyi_fd_move_high(int fd)
+{
+    struct rlimit limit;
+    if (fd < 0 || getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < 64)
+        return fd;
+    long low = (long)(limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > 4096
+                          ? 3072 : limit.rlim_cur * 3 / 4);
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, low);
+    if (high < 0)
+        return fd;
+    close(fd);
+    return high;
+}
 
 const char *pyi_mem_method_name(pyi_memory_method method)
 {

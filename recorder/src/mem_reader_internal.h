@@ -86,6 +86,14 @@ int pyi_mem_read_u64(pyi_mem_reader *m, uint64_t addr, uint64_t *value);
 /* Releases descriptors and mappings. Safe on a zeroed or already closed reader. */
 void pyi_mem_close(pyi_mem_reader *m);
 
+/*
+ * Moves a descriptor of ours high (close-on-exec), out of the range a
+ * profiled program's own open() calls would get, so it sees the numbers it
+ * would have seen without us. Returns the new descriptor (or fd unchanged
+ * when that is not possible).
+ */
+int pyi_fd_move_high(int fd);
+
 /* "process_vm_readv", "/proc/PID/mem" or "memfd". */
 const char *pyi_mem_method_name(pyi_memory_method method);
 

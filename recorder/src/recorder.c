@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -123,7 +124,13 @@ static int trace_open(pyi_recorder *r, const pyi_header *given)
     pyi_writer_options_init(&wo);
     wo.threaded = 1;
     r->start_ns = h.start_mono_ns;
-    int rc = pyi_writer_open(&r->writer, r->path, &h, &wo);
+    int fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fail_message(r->detail, sizeof r->detail, "cannot write %s: %s", r->path,
+                     strerror(errno));
+        return PYI_E_IO;
+    }
+    int rc = pyi_writer_open_fd(&r->writer, pyi_fd_move_high(fd), 1, r->path, &h, &wo);
     if (rc != 0)
         fail_message(r->detail, sizeof r->detail, "cannot write %s: %s", r->path,
                      r->writer ? pyi_writer_error_detail(r->writer) : pyi_strerror(rc));
@@ -154,6 +161,11 @@ static int engine_open(pyi_recorder *r)
     if (rc != 0)
         fail_message(r->detail, sizeof r->detail, "out of memory");
     r->walker.only_thread = r->options.only_thread;
+    /* Before 3.11 a thread state only has the pthread_t: learn where glibc
+     * keeps the kernel id inside struct pthread, from our own thread. */
+    if (rc == 0 && r->layout.tstate_native_thread_id < 0 && r->mem.is_self)
+        r->walker.pthread_tid_offset = pyi_walker_find_tid_offset(
+            &r->mem, (uint64_t)pthread_self(), (uint32_t)gettid());
     return rc;
 }
 
@@ -194,7 +206,7 @@ static pyi_recorder *recorder_new(const char *path, const pyi_target *target,
     if (r == NULL)
         return NULL;
     r->path = strdup(path ? path : "");
-    r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    r->wake_fd = pyi_fd_move_high(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (r->path == NULL || r->wake_fd < 0) {
         free(r->path);
         if (r->wake_fd >= 0)
@@ -368,11 +380,12 @@ void pyi_recorder_abandon(pyi_recorder *r)
     free(r);
 }
 
-int pyi_recorder_name_thread(pyi_recorder *r, uint64_t thread_id, const char *name)
+int pyi_recorder_name_thread(pyi_recorder *r, uint64_t thread_id, uint64_t native_id,
+                             const char *name)
 {
     if (r == NULL || name == NULL || r->threads.slots == NULL)
         return PYI_E_INVALID_ARG;
-    return pyi_thread_table_name(&r->threads, thread_id, name);
+    return pyi_thread_table_name(&r->threads, thread_id, native_id, name);
 }
 
 int pyi_recorder_thread_count(const pyi_recorder *r)

@@ -39,11 +39,16 @@ static int slot_matches(const pyi_thread_slot *s, const pyi_thread_snapshot *sna
            (s->native_id == snap->native_id || s->native_id == 0 || snap->native_id == 0);
 }
 
-/* Takes the waiting name of thread_id out of the queue (lock held). */
-static int take_pending(pyi_thread_table *t, uint64_t thread_id, char *name)
+/* Takes the waiting name of a thread out of the queue (lock held). Both ids
+ * must match when both are known: glibc hands a finished thread's pthread_t
+ * to the next thread it starts. */
+static int take_pending(pyi_thread_table *t, uint64_t thread_id, uint64_t native_id,
+                        char *name)
 {
     for (uint32_t i = 0; i < t->pending_count; i++) {
-        if (t->pending[i].thread_id == thread_id) {
+        const pyi_pending_name *p = &t->pending[i];
+        if (p->thread_id == thread_id &&
+            (p->native_id == native_id || p->native_id == 0 || native_id == 0)) {
             memcpy(name, t->pending[i].name, PYI_THREAD_NAME_MAX);
             t->pending[i] = t->pending[--t->pending_count];
             return 1;
@@ -60,7 +65,7 @@ static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
     int named = 0;
     /* trylock: a signal may have stopped a thread holding it; names can wait. */
     if (pthread_mutex_trylock(&t->lock) == 0) {
-        named = take_pending(t, snap->thread_id, name);
+        named = take_pending(t, snap->thread_id, snap->native_id, name);
         pthread_mutex_unlock(&t->lock);
     }
     if (named) {
@@ -165,17 +170,20 @@ void pyi_thread_table_expire(pyi_thread_table *t, uint64_t before)
         t->used--;
 }
 
-int pyi_thread_table_name(pyi_thread_table *t, uint64_t thread_id, const char *name)
+int pyi_thread_table_name(pyi_thread_table *t, uint64_t thread_id, uint64_t native_id,
+                          const char *name)
 {
     int rc = 0;
     pthread_mutex_lock(&t->lock);
     uint32_t i = 0;
-    while (i < t->pending_count && t->pending[i].thread_id != thread_id)
+    while (i < t->pending_count && (t->pending[i].thread_id != thread_id ||
+                                    t->pending[i].native_id != native_id))
         i++;
     if (i == PYI_THREAD_PENDING_NAMES) {
         rc = PYI_E_LIMIT;
     } else {
         t->pending[i].thread_id = thread_id;
+        t->pending[i].native_id = native_id;
         snprintf(t->pending[i].name, PYI_THREAD_NAME_MAX, "%s", name);
         if (i == t->pending_count)
             t->pending_count++;
@@ -200,7 +208,7 @@ int pyi_thread_table_apply_names(pyi_thread_table *t, pyi_writer *w)
             continue;
         if (pthread_mutex_trylock(&t->lock) != 0)
             return 0; /* a naming thread holds it: try next round */
-        int named = take_pending(t, s->thread_id, name);
+        int named = take_pending(t, s->thread_id, s->native_id, name);
         pthread_mutex_unlock(&t->lock);
         if (!named)
             continue;

@@ -41,6 +41,7 @@ typedef struct pyi_thread_slot {
 
 typedef struct pyi_pending_name {
     uint64_t thread_id;
+    uint64_t native_id;     /* 0 = unknown: matches any thread with thread_id */
     char name[PYI_THREAD_NAME_MAX];
 } pyi_pending_name;
 
@@ -74,7 +75,8 @@ pyi_thread_slot *pyi_thread_table_find(pyi_thread_table *t, const pyi_thread_sna
 void pyi_thread_table_expire(pyi_thread_table *t, uint64_t before);
 
 /* Queues a name for a thread (any thread may call this). 0 or PYI_E_LIMIT. */
-int pyi_thread_table_name(pyi_thread_table *t, uint64_t thread_id, const char *name);
+int pyi_thread_table_name(pyi_thread_table *t, uint64_t thread_id, uint64_t native_id,
+                          const char *name);
 
 /* Applies waiting names to known threads (sampler thread only). */
 int pyi_thread_table_apply_names(pyi_thread_table *t, pyi_writer *w);

@@ -122,12 +122,15 @@ void pyi_recorder_abandon(pyi_recorder *r);
 
 /*
  * Names a thread in the trace. thread_id is the target's thread identifier
- * (threading.get_ident()); the name is applied when the sampler next runs,
- * also if the thread has not been seen yet. Any thread may call it; it never
- * blocks on the sampler for long (a short mutex).
+ * (threading.get_ident()) and native_id its kernel id (threading.get_native_id(),
+ * 0 if unknown): together they tell a thread from a later one that reuses
+ * the same pthread. The name is applied when the sampler next runs, also if
+ * the thread has not been seen yet. Any thread may call it; it never blocks
+ * on the sampler for long (a short mutex).
  * Errors: PYI_E_LIMIT when too many names are waiting.
  */
-int pyi_recorder_name_thread(pyi_recorder *r, uint64_t thread_id, const char *name);
+int pyi_recorder_name_thread(pyi_recorder *r, uint64_t thread_id, uint64_t native_id,
+                             const char *name);
 
 /* Threads the recorder runs in the target while recording (the sampler and
  * the writer's): what a thread count of the process includes besides the

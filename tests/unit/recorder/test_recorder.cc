@@ -87,12 +87,12 @@ TEST_P(Recorder, SamplesEveryThreadWithNamesWeightsAndStatus)
     pyi_recorder *r = nullptr;
     ASSERT_EQ(0, pyi_recorder_start(&r, path_.c_str(), nullptr, &target, &options))
         << pyi_recorder_error_detail(r);
-    EXPECT_EQ(0, pyi_recorder_name_thread(r, 4001, "busy-thread"));
+    EXPECT_EQ(0, pyi_recorder_name_thread(r, 4001, 0, "busy-thread"));
     SleepMs(120);
     // The program moves on: new frames are picked up by later samples.
     uint64_t later = py_->Code("later", "app.py", 40, {40, 41});
     py_->SetFrames(busy, {{later, 1}, {work, 1}});
-    EXPECT_EQ(0, pyi_recorder_name_thread(r, 4002, "idle-thread"));
+    EXPECT_EQ(0, pyi_recorder_name_thread(r, 4002, tid, "idle-thread"));
     SleepMs(120);
     ASSERT_EQ(0, pyi_recorder_stop(r)) << pyi_recorder_error_detail(r);
     pyi_recorder_stats stats;
@@ -145,6 +145,33 @@ TEST_P(Recorder, OnlyTheChosenThread)
     pyi_recorder_free(r);
     EXPECT_EQ(1u, stats.threads);
     EXPECT_EQ(stats.rounds, stats.samples);
+}
+
+TEST_P(Recorder, BacksOffWhenOverItsCpuBudgetAndSaysSo)
+{
+    uint64_t f = py_->Code("f", "a.py", 1, {1});
+    std::vector<FakeFrame> deep(200, FakeFrame{f, 0});
+    for (int i = 0; i < 4; i++)
+        py_->Thread(deep, 100 + (uint64_t)i, 0);
+    pyi_recorder_options options;
+    pyi_recorder_options_init(&options);
+    options.interval_ns = 200000;
+    options.cpu_budget = 0.001; // far below what 4 x 200 frames every 0.2 ms costs
+    pyi_target target = py_->target();
+    pyi_recorder *r = nullptr;
+    ASSERT_EQ(0, pyi_recorder_start(&r, path_.c_str(), nullptr, &target, &options));
+    SleepMs(1200);
+    ASSERT_EQ(0, pyi_recorder_stop(r));
+    pyi_recorder_stats stats;
+    pyi_recorder_get_stats(r, &stats);
+    pyi_recorder_free(r);
+    EXPECT_GT(stats.rate_changes, 0u);
+    EXPECT_GT(stats.final_interval_ns, 4 * stats.nominal_interval_ns);
+    Load();
+    size_t interval_markers = 0;
+    for (size_t i = 0; i < trace_->marker_count; i++)
+        interval_markers += Str(trace_->markers[i].name_id) == "pyinst.interval";
+    EXPECT_EQ(stats.rate_changes, interval_markers);
 }
 
 TEST_P(Recorder, ChecksTheTargetBeforeRecording)
