@@ -127,7 +127,7 @@ static void fill_header_defaults(pyi_header *h, char *cwd, size_t cwd_size, char
         h->hostname = host;
     }
     if (uname(&u) == 0) {
-        snprintf(platform, platform_size, "linux-%s", u.machine);
+        snprintf(platform, platform_size, "linux-%.32s", u.machine);
         h->platform = platform;
     }
     h->python_implementation = "CPython";

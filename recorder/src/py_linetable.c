@@ -105,11 +105,11 @@ static int next_location(pyi_linetable_iter *it, pyi_linetable_range *range)
 /* 3.10: (byte length, signed line delta) pairs; -128 = no line. */
 static int next_pep626(pyi_linetable_iter *it, pyi_linetable_range *range)
 {
-    uint8_t length, delta;
+    uint8_t length = 0, delta = 0;
     if (it->offset + 2 > it->size)
         return it->offset == it->size ? 0 : -1;
-    read_byte(it, &length);
-    read_byte(it, &delta);
+    if (read_byte(it, &length) != 0 || read_byte(it, &delta) != 0)
+        return -1;
     range->start = it->unit;
     it->bytes += length;
     it->unit = (int32_t)((it->bytes + 1) / 2); /* first unit at or past it */

@@ -101,7 +101,9 @@ static int frame_read(pyi_walker *w, uint64_t addr, unsigned char *out, size_t s
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         for (unsigned i = 0; i < w->chunk_count; i++) {
-            if (addr >= w->chunks[i].start && addr + size <= w->chunks[i].end) {
+            /* addr is untrusted: written so that no sum can wrap around. */
+            if (addr >= w->chunks[i].start && addr < w->chunks[i].end &&
+                size <= w->chunks[i].end - addr) {
                 memcpy(out, w->chunk_buffer + w->chunks[i].offset + (addr - w->chunks[i].start),
                        size);
                 return 0;
@@ -162,6 +164,10 @@ static int walk_frames(pyi_walker *w, uint64_t frame, pyi_thread_snapshot *snap)
     unsigned char buf[MAX_STRUCT_COPY];
     uint32_t depth = 0;
     while (frame != 0) {
+        /* Frames are 8-byte aligned: anything else is a torn or stale read
+         * (on 3.11/3.12 the current frame is reached through a C stack). */
+        if (frame & 7)
+            return PYI_WALK_BAD_FRAME;
         if (depth == w->max_depth) {
             /* A loop looks like an endless stack: tell the two apart. */
             if (frames_contain(w->frames, depth, frame))
@@ -177,7 +183,7 @@ static int walk_frames(pyi_walker *w, uint64_t frame, pyi_thread_snapshot *snap)
             return PYI_WALK_CYCLE;
         /* 3.12+: C-stack shim frames (entry points) are not Python code. */
         int shown = l->minor < 12 || raw->owner != PYI_FRAME_OWNED_BY_CSTACK;
-        if (shown && (raw->lasti == INT32_MIN || raw->code == 0))
+        if (shown && (raw->lasti == INT32_MIN || raw->code == 0 || (raw->code & 7)))
             return PYI_WALK_BAD_FRAME;
         depth += shown;
         frame = previous;

@@ -302,6 +302,27 @@ TEST_P(Walk, UnreadableMemoryMakesInvalidSamples)
     EXPECT_EQ(1, Resolve(raw, 0, &locations, &status));
 }
 
+// 3.11+ copy each thread's data stack in one read and decode frames from the copy.
+class WalkDataStack : public Walk {};
+
+TEST_P(WalkDataStack, WildPointersNeverLeaveTheCopy)
+{
+    const pyi_py_layout &l = py_->layout();
+    uint64_t f = py_->Code("f", "a.py", 1, {1});
+    uint64_t t = py_->Thread({{f, 0}, {f, 0}}, 1, 2);
+    // Pretend the innermost frame sits in a data-stack chunk, so it is read
+    // from the walker's copy; its caller pointer is garbage near the top of
+    // the address space, where start + size wraps around.
+    uint64_t frame = py_->FrameAddress(t, 0);
+    py_->Put<uint64_t>(t, l.tstate_datastack_chunk, frame);
+    py_->Put<uint64_t>(t, l.tstate_datastack_top, frame + 256);
+    for (uint64_t wild : {UINT64_MAX, UINT64_MAX - 8, UINT64_MAX - 200, (uint64_t)1 << 63}) {
+        py_->Put<uint64_t>(frame, l.frame_previous, wild);
+        std::vector<pyi_thread_snapshot> snaps = Snapshots(nullptr);
+        EXPECT_EQ(PYI_WALK_BAD_FRAME, snaps[0].error) << wild;
+    }
+}
+
 TEST_P(Walk, AReusedCodeAddressIsResolvedAgain)
 {
     uint64_t f = py_->Code("first", "a.py", 1, {1, 2});
@@ -360,6 +381,7 @@ TEST_P(WalkShim, ShimFramesAreSkipped)
     EXPECT_EQ(2u, snaps[0].depth);
 }
 
+INSTANTIATE_TEST_SUITE_P(CPython, WalkDataStack, ::testing::Values(11u, 12u, 13u), MinorName);
 INSTANTIATE_TEST_SUITE_P(CPython, WalkShim, ::testing::Values(12u, 13u), MinorName);
 
 INSTANTIATE_TEST_SUITE_P(CPython, Walk, ::testing::Values(8u, 9u, 10u, 11u, 12u, 13u), MinorName);
