@@ -166,10 +166,10 @@ def main():
     work = WORKLOADS[name]
     if name in ("call-heavy", "library-heavy", "threads-io"):
         work(scale - 3)  # warm up: imports, caches, specialisation
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     result = work(scale)
     seconds = time.perf_counter() - start
-    out = {"seconds": seconds, "rss_kib": rss_kib()}
+    out = {"seconds": seconds, "cpu": time.thread_time() - start_cpu, "rss_kib": rss_kib()}
     if name == "many-threads":
         out["rss_checkpoints"] = result
     print(json.dumps(out))

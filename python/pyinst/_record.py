@@ -74,6 +74,7 @@ def bootstrap():
             cpu_budget=float(config.get("cpu_budget", "0")),
             summary_fd=-1 if config.get("quiet") == "1" else 2,
             summary_label="pyinst-record",
+            sampler_nice=int(config.get("sampler_nice", "-10")),
             report_command=config.get("report_command") or None)
     except Exception as error:
         _report_error(str(error))

@@ -163,7 +163,7 @@ static int start_checked(pyi_target *target, const char *path, pyi_header *heade
 PyDoc_STRVAR(start_doc,
 "start(path, interval, all_threads, argv, meta, max_depth=0, cpu_budget=0.0,\n"
 "      summary_fd=-1, catch_signals=True, memory_method=0, summary_label=None,\n"
-"      report_command=None)\n"
+"      report_command=None, sampler_nice=-10)\n"
 "--\n\n"
 "Starts recording this interpreter into the .pyitrace file at path.\n"
 "interval is in seconds; all_threads=False records only the calling thread;\n"
@@ -174,18 +174,19 @@ static PyObject *recorder_start(PyObject *self, PyObject *args, PyObject *kwargs
     static char *keywords[] = {"path",          "interval",      "all_threads",   "argv",
                                "meta",          "max_depth",     "cpu_budget",    "summary_fd",
                                "catch_signals", "memory_method", "summary_label", "report_command",
-                               NULL};
+                               "sampler_nice",  NULL};
     const char *path;
     double interval, budget = 0.0;
     int all_threads, summary_fd = -1, catch_signals = 1, memory_method = 0;
     const char *summary_label = NULL, *report_command = NULL;
+    int sampler_nice = PYI_RECORDER_NICE_DEFAULT;
     unsigned int max_depth = 0;
     PyObject *argv_seq, *meta_seq, *argv_holder = NULL, *meta_holder = NULL;
     (void)self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sdpOO|Idipizz:start", keywords, &path,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sdpOO|Idipizzi:start", keywords, &path,
                                      &interval, &all_threads, &argv_seq, &meta_seq, &max_depth,
                                      &budget, &summary_fd, &catch_signals, &memory_method,
-                                     &summary_label, &report_command))
+                                     &summary_label, &report_command, &sampler_nice))
         return NULL;
     if (current != NULL)
         return PyErr_Format(PyExc_RuntimeError, "pyinst: already recording into %s",
@@ -216,6 +217,7 @@ static PyObject *recorder_start(PyObject *self, PyObject *args, PyObject *kwargs
     options.memory_method = memory_method;
     options.summary_label = summary_label;
     options.report_command = report_command;
+    options.sampler_nice = sampler_nice;
     options.only_thread = all_threads ? 0 : (uint64_t)PyThread_get_thread_ident();
     result = start_checked(&target, path, &header, &options, catch_signals);
 out_free:
@@ -231,12 +233,13 @@ out_free:
 static PyObject *stats_dict(const pyi_recorder_stats *s, const char *path)
 {
     return Py_BuildValue(
-        "{s:s,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "path", path,
+        "{s:s,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "path", path,
         "duration_ns", (unsigned long long)s->duration_ns, "rounds",
         (unsigned long long)s->rounds, "samples", (unsigned long long)s->samples, "invalid",
         (unsigned long long)s->invalid, "missed", (unsigned long long)s->missed, "dropped",
         (unsigned long long)s->dropped, "threads", (unsigned long long)s->threads,
-        "sampler_cpu_ns", (unsigned long long)s->sampler_cpu_ns, "nominal_interval_ns",
+        "sampler_cpu_ns", (unsigned long long)s->sampler_cpu_ns, "round_cpu_ns",
+        (unsigned long long)s->round_cpu_ns, "nominal_interval_ns",
         (unsigned long long)s->nominal_interval_ns, "final_interval_ns",
         (unsigned long long)s->final_interval_ns, "rate_changes",
         (unsigned long long)s->rate_changes, "memory_reads",

@@ -81,6 +81,8 @@ static int prepare_environment(const record_options *o, const char *package_dir,
              set_env("PYINST_RECORD_COMMAND", command, err, err_size);
     snprintf(number, sizeof number, "%g", o->cpu_budget);
     rc |= set_env("PYINST_RECORD_CPU_BUDGET", number, err, err_size);
+    snprintf(number, sizeof number, "%d", o->sampler_nice);
+    rc |= set_env("PYINST_RECORD_SAMPLER_NICE", number, err, err_size);
     return rc;
 }
 

@@ -21,6 +21,7 @@ typedef struct record_options {
     const char *threads;     /* --threads all|main */
     unsigned max_depth;      /* --max-depth, 0 = the recorder's default */
     double cpu_budget;       /* --cpu-budget, 0 = the recorder's default */
+    int sampler_nice;        /* --sampler-nice, default -10 */
     int quiet;               /* -q: no summary */
     record_run_kind kind;
     const char *target;      /* script path, module name or code */

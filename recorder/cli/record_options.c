@@ -100,6 +100,14 @@ static int parse_option(int argc, char **argv, int *i, record_options *o, char *
             return -1;
         }
         o->max_depth = (unsigned)number;
+    } else if (is_option(arg, NULL, "--sampler-nice", &n)) {
+        VALUE();
+        if (parse_number(value, -20, 19, &number) != 0 || number != (int)number) {
+            snprintf(err, err_size, "--sampler-nice takes a nice value from -20 to 19, not '%s'",
+                     value);
+            return -1;
+        }
+        o->sampler_nice = (int)number;
     } else if (is_option(arg, NULL, "--cpu-budget", &n)) {
         VALUE();
         if (parse_number(value, 0.001, 1.0, &o->cpu_budget) != 0) {
@@ -133,6 +141,8 @@ void record_usage(FILE *out)
           "      --threads WHICH    'all' Python threads (default) or just the 'main' one\n"
           "      --max-depth N      innermost frames kept per stack (default 2048)\n"
           "      --cpu-budget SHARE sampler CPU allowed before it slows down (default 0.1)\n"
+          "      --sampler-nice N   the sampler thread's nice value, when permitted (-10;\n"
+          "                         0 leaves it as the program's)\n"
           "  -q, --quiet            no summary at the end\n"
           "  -h, --help             this help\n"
           "      --version          the version\n"
@@ -148,6 +158,7 @@ int record_parse_args(int argc, char **argv, record_options *o, char *err, size_
     o->interval = 0.001;
     o->interval_text = "0.001";
     o->threads = "all";
+    o->sampler_nice = -10;
     int i = 1;
     for (; i < argc; i++) {
         const char *arg = argv[i];

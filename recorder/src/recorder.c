@@ -302,6 +302,7 @@ void pyi_recorder_options_init(pyi_recorder_options *options)
 {
     memset(options, 0, sizeof *options);
     options->summary_fd = -1;
+    options->sampler_nice = PYI_RECORDER_NICE_DEFAULT;
 }
 
 int pyi_recorder_start(pyi_recorder **out, const char *path, const pyi_header *header,

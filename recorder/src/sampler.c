@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -215,6 +216,7 @@ static void write_final_meta(pyi_recorder *r)
         {"recorder.threads", r->live.threads},
         {"recorder.duration_ns", r->live.duration_ns},
         {"recorder.sampler_cpu_ns", r->live.sampler_cpu_ns},
+        {"recorder.round_cpu_ns", r->live.round_cpu_ns},
         {"recorder.final_interval_ns", r->live.final_interval_ns},
         {"recorder.rate_changes", r->live.rate_changes},
         {"recorder.code_misses", r->live.code_misses},
@@ -228,6 +230,8 @@ static void write_final_meta(pyi_recorder *r)
     pyi_value rate = {.kind = PYI_VALUE_FLOAT,
                       .f = seconds > 0 ? (double)r->live.rounds / seconds : 0};
     pyi_writer_add_meta(r->writer, "recorder.achieved_hz", &rate);
+    pyi_value nice = {.kind = PYI_VALUE_INT, .i = r->live.sampler_nice};
+    pyi_writer_add_meta(r->writer, "recorder.sampler_nice", &nice);
     pyi_value method = {.kind = PYI_VALUE_STRING, .s = pyi_mem_method_name(r->mem.method)};
     method.length = strlen(method.s);
     pyi_writer_add_meta(r->writer, "recorder.memory_method", &method);
@@ -278,11 +282,19 @@ void *pyi__sampler_main(void *arg)
     pyi_recorder *r = arg;
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); /* 1 µs: keep the schedule tight */
     prctl(PR_SET_NAME, (unsigned long)"pyinst-sampler", 0, 0, 0);
+    /* Per-thread on Linux: only this thread. Refused without CAP_SYS_NICE. */
+    if (r->options.sampler_nice != 0)
+        setpriority(PRIO_PROCESS, (id_t)gettid(), r->options.sampler_nice);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+    r->live.sampler_nice = errno == 0 ? nice : 0;
     uint64_t deadline = pyi_monotonic_ns();
     r->window_start_ns = r->last_flush_ns = deadline;
     r->window_cpu_ns = thread_cpu_now();
     while (r->error == 0 && sleep_until(r, deadline) == PYI_COMMAND_RUN) {
+        uint64_t cpu_before = thread_cpu_now();
         int rc = round_run(r);
+        r->live.round_cpu_ns += thread_cpu_now() - cpu_before;
         uint64_t now = pyi_monotonic_ns();
         if (rc == 0)
             rc = budget_check(r, now);

@@ -25,17 +25,6 @@ static int32_t field_i32(const unsigned char *base, int32_t offset)
     return v;
 }
 
-/* Reads an int at addr + offset; -1 when the layout lacks it or the read fails. */
-static int read_flag(pyi_walker *w, uint64_t addr, int32_t offset)
-{
-    int32_t value;
-    if (addr == 0 || offset < 0)
-        return -1;
-    if (pyi_mem_read(w->mem, addr + (uint64_t)offset, &value, sizeof value) != 0)
-        return -1;
-    return value != 0;
-}
-
 /* ---- 3.11+ data stack copies ---- */
 
 static void chunks_reset(pyi_walker *w)
@@ -264,45 +253,49 @@ static int thread_snapshot(pyi_walker *w, const interp_state *interp, uint64_t t
     return 0;
 }
 
-/* Reads what one round needs to know about an interpreter. */
+/* The GIL holder from a 3.12+ _gil_runtime_state: last_holder while locked. */
+static void gil_read(pyi_walker *w, uint64_t gil, interp_state *out)
+{
+    const pyi_py_layout *l = w->layout;
+    unsigned char buf[64];
+    int32_t span = (l->gil_locked > l->gil_last_holder ? l->gil_locked + 4
+                                                       : l->gil_last_holder + 8);
+    if (gil == 0 || span > (int32_t)sizeof buf || pyi_mem_read(w->mem, gil, buf, (size_t)span) != 0)
+        return;
+    out->gil_holder = field_i32(buf, l->gil_locked) ? field_u64(buf, l->gil_last_holder) : 0;
+    out->gil_known = 1;
+}
+
+/* Reads what one round needs to know about an interpreter: one scatter read
+ * of its scattered fields (3.13 keeps them kilobytes apart), plus the GIL. */
 static int interp_read(pyi_walker *w, uint64_t addr, uint64_t runtime_gil_holder,
                        int runtime_gc, interp_state *out, uint64_t *threads, uint64_t *next)
 {
     const pyi_py_layout *l = w->layout;
-    unsigned char buf[MAX_STRUCT_COPY];
-    unsigned char *copy = l->interp_read_size <= sizeof buf ? buf : NULL;
-    uint64_t head, next_interp, id;
-    /* 3.13 keeps the fields kilobytes apart: read them one by one there. */
-    if (copy != NULL) {
-        if (pyi_mem_read(w->mem, addr, copy, l->interp_read_size) != 0)
-            return -1;
-        head = field_u64(copy, l->interp_threads_head);
-        next_interp = field_u64(copy, l->interp_next);
-        id = field_u64(copy, l->interp_id);
-    } else if (pyi_mem_read_u64(w->mem, addr + (uint64_t)l->interp_threads_head, &head) != 0 ||
-               pyi_mem_read_u64(w->mem, addr + (uint64_t)l->interp_next, &next_interp) != 0 ||
-               pyi_mem_read_u64(w->mem, addr + (uint64_t)l->interp_id, &id) != 0) {
+    uint64_t head = 0, next_interp = 0, id = 0, gil = 0;
+    int32_t collecting = 0;
+    pyi_mem_span spans[5] = {
+        {addr + (uint64_t)l->interp_threads_head, &head, 8},
+        {addr + (uint64_t)l->interp_next, &next_interp, 8},
+        {addr + (uint64_t)l->interp_id, &id, 8},
+    };
+    size_t count = 3;
+    if (l->interp_gc >= 0)
+        spans[count++] = (pyi_mem_span){addr + (uint64_t)(l->interp_gc + l->gc_collecting),
+                                        &collecting, 4};
+    if (l->interp_gil >= 0)
+        spans[count++] = (pyi_mem_span){addr + (uint64_t)l->interp_gil, &gil, 8};
+    if (pyi_mem_read_spans(w->mem, spans, count, NULL) != 0)
         return -1;
-    }
     memset(out, 0, sizeof *out);
     out->address = addr;
     out->id = (int64_t)id;
-    out->gc_running = runtime_gc >= 0 ? runtime_gc : read_flag(w, addr + (uint64_t)l->interp_gc,
-                                                                l->gc_collecting);
+    out->gc_running = runtime_gc >= 0 ? runtime_gc : l->interp_gc >= 0 ? collecting != 0 : -1;
     if (l->runtime_gil_current >= 0) {
         out->gil_holder = runtime_gil_holder;
         out->gil_known = 1;
     } else if (l->interp_gil >= 0) {
-        uint64_t gil;
-        if (pyi_mem_read_u64(w->mem, addr + (uint64_t)l->interp_gil, &gil) == 0 && gil != 0) {
-            int locked = read_flag(w, gil, l->gil_locked);
-            uint64_t holder = 0;
-            if (locked >= 0 &&
-                pyi_mem_read_u64(w->mem, gil + (uint64_t)l->gil_last_holder, &holder) == 0) {
-                out->gil_holder = locked ? holder : 0;
-                out->gil_known = 1;
-            }
-        }
+        gil_read(w, gil, out);
     }
     *threads = head;
     *next = next_interp;
@@ -356,18 +349,23 @@ void pyi_walker_destroy(pyi_walker *w)
 int pyi_walker_walk(pyi_walker *w, pyi_walk_fn fn, void *ctx)
 {
     const pyi_py_layout *l = w->layout;
-    uint64_t interp_addr, gil_holder = 0;
-    int rc = pyi_mem_read_u64(w->mem, w->runtime + (uint64_t)l->runtime_interpreters_head,
-                              &interp_addr);
+    uint64_t interp_addr = 0, gil_holder = 0;
+    int32_t gc_collecting = 0;
+    pyi_mem_span spans[3] = {
+        {w->runtime + (uint64_t)l->runtime_interpreters_head, &interp_addr, 8},
+    };
+    size_t count = 1;
+    if (l->runtime_gil_current >= 0)
+        spans[count++] = (pyi_mem_span){w->runtime + (uint64_t)l->runtime_gil_current,
+                                        &gil_holder, 8};
+    if (l->runtime_gc >= 0)
+        spans[count++] = (pyi_mem_span){
+            w->runtime + (uint64_t)(l->runtime_gc + l->gc_collecting), &gc_collecting, 4};
+    int rc = pyi_mem_read_spans(w->mem, spans, count, NULL);
     if (rc != 0)
         return rc == PYI_MEM_GONE ? rc : -1;
-    if (l->runtime_gil_current >= 0 &&
-        pyi_mem_read_u64(w->mem, w->runtime + (uint64_t)l->runtime_gil_current, &gil_holder) != 0)
-        return -1;
-    int runtime_gc = l->runtime_gc >= 0
-                         ? read_flag(w, w->runtime + (uint64_t)l->runtime_gc, l->gc_collecting)
-                         : -1;
-    for (int count = 0; interp_addr != 0 && count < PYI_WALK_MAX_INTERPRETERS; count++) {
+    int runtime_gc = l->runtime_gc >= 0 ? gc_collecting != 0 : -1;
+    for (int n = 0; interp_addr != 0 && n < PYI_WALK_MAX_INTERPRETERS; n++) {
         interp_state interp;
         uint64_t threads, next;
         if (interp_read(w, interp_addr, gil_holder, runtime_gc, &interp, &threads, &next) != 0)

@@ -53,6 +53,10 @@ typedef struct pyi_recorder_options {
                                rate; 0 = 0.1 */
     uint32_t flush_ms;      /* flush the trace this often; 0 = 1000 */
     int memory_method;      /* PYI_RECORDER_MEMORY_* */
+    int sampler_nice;       /* nice value the sampler thread asks for, so that it wakes on
+                               time on a busy machine (needs CAP_SYS_NICE to go below the
+                               process's own; silently kept otherwise). 0 = leave it;
+                               PYI_RECORDER_NICE_DEFAULT = -10 */
     int summary_fd;         /* when >= 0: a one-line summary is written here at the end:
                                "LABEL: 2.31 s, 2302 samples, 0 lost, 45 KiB in FILE;
                                report: COMMAND FILE" (also when a signal ends it) */
@@ -60,7 +64,10 @@ typedef struct pyi_recorder_options {
     const char *report_command; /* NULL = "pyinst-report" */
 } pyi_recorder_options;
 
-/* Fills *options with the defaults (all zero, summary_fd -1). */
+#define PYI_RECORDER_NICE_DEFAULT (-10)
+
+/* Fills *options with the defaults (zero, summary_fd -1, sampler_nice
+ * PYI_RECORDER_NICE_DEFAULT). */
 void pyi_recorder_options_init(pyi_recorder_options *options);
 
 typedef struct pyi_recorder_stats {
@@ -71,13 +78,15 @@ typedef struct pyi_recorder_stats {
     uint64_t missed;            /* rounds skipped because the sampler fell behind */
     uint64_t dropped;           /* samples dropped (thread table full) */
     uint64_t threads;           /* distinct threads seen */
-    uint64_t sampler_cpu_ns;    /* CPU time the sampler thread used */
+    uint64_t sampler_cpu_ns;    /* CPU time the sampler thread used, sleeping and waking included */
+    uint64_t round_cpu_ns;      /* of which inside rounds (reading, resolving, writing) */
     uint64_t nominal_interval_ns;
     uint64_t final_interval_ns; /* the interval when recording ended (after any back-off) */
     uint64_t rate_changes;      /* times the sampler changed its interval */
     uint64_t memory_reads;      /* read calls and syscalls they took */
     uint64_t memory_syscalls;
     uint64_t code_misses;       /* code objects resolved */
+    int sampler_nice;           /* the sampler thread's nice value while recording */
     uint64_t file_bytes;        /* bytes of trace written */
     int memory_method;          /* the method in use */
 } pyi_recorder_stats;
