@@ -85,6 +85,103 @@ static int chunks_extend(pyi_walker *w)
     return 0;
 }
 
+/* ---- Frame chains remembered between walks ---- */
+
+static uint32_t hash_address(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+static pyi_chain_memo *memo_for(pyi_walker *w, uint64_t tstate)
+{
+    pyi_chain_memo *oldest = &w->memos[0];
+    for (int i = 0; i < PYI_WALK_MEMOS; i++) {
+        if (w->memos[i].tstate == tstate)
+            return &w->memos[i];
+        if (w->memos[i].last_use < oldest->last_use)
+            oldest = &w->memos[i];
+    }
+    oldest->tstate = tstate;
+    oldest->count = 0;
+    return oldest;
+}
+
+static int inside_chunks(const pyi_walker *w, uint64_t addr, size_t size)
+{
+    for (unsigned i = 0; i < w->chunk_count; i++)
+        if (addr >= w->chunks[i].start && addr < w->chunks[i].end &&
+            size <= w->chunks[i].end - addr)
+            return 1;
+    return 0;
+}
+
+/* Reads, in one scatter read, the frames the thread had last time that the
+ * data-stack copies do not already hold. */
+static void prefetch_start(pyi_walker *w, uint64_t tstate)
+{
+    size_t size = w->layout->frame_read_size;
+    w->memo = memo_for(w, tstate);
+    w->memo->last_use = ++w->walks;
+    w->prefetch_count = 0;
+    for (uint32_t i = 0; i < w->memo->count && w->prefetch_count < w->max_depth; i++) {
+        uint64_t addr = w->memo->frames[i];
+        if (addr == 0 || (addr & 7) || inside_chunks(w, addr, size))
+            continue;
+        uint32_t n = w->prefetch_count++;
+        w->prefetch_spans[n] = (pyi_mem_span){addr, w->prefetched + (size_t)n * size, size};
+        uint32_t h = hash_address(addr) & w->prefetch_mask;
+        while (w->prefetch_slots[h] != 0)
+            h = (h + 1) & w->prefetch_mask;
+        w->prefetch_slots[h] = n + 1;
+    }
+    if (w->prefetch_count > 0 &&
+        pyi_mem_read_spans(w->mem, w->prefetch_spans, w->prefetch_count,
+                           w->prefetch_failed) == PYI_MEM_GONE)
+        memset(w->prefetch_failed, 1, w->prefetch_count);
+}
+
+static const unsigned char *prefetched_copy(const pyi_walker *w, uint64_t addr)
+{
+    if (w->prefetch_count == 0)
+        return NULL;
+    uint32_t h = hash_address(addr) & w->prefetch_mask;
+    for (uint32_t slot; (slot = w->prefetch_slots[h]) != 0; h = (h + 1) & w->prefetch_mask)
+        if (w->prefetch_spans[slot - 1].addr == addr)
+            return w->prefetch_failed[slot - 1] ? NULL : w->prefetch_spans[slot - 1].dst;
+    return NULL;
+}
+
+/* Remembers this walk's chain and clears the prefetch index. */
+static void prefetch_finish(pyi_walker *w, uint32_t depth)
+{
+    for (uint32_t i = 0; i < w->prefetch_count; i++) {
+        uint32_t h = hash_address(w->prefetch_spans[i].addr) & w->prefetch_mask;
+        while (w->prefetch_slots[h] != 0)
+            w->prefetch_slots[h] = 0, h = (h + 1) & w->prefetch_mask;
+    }
+    w->prefetch_count = 0;
+    pyi_chain_memo *m = w->memo;
+    w->memo = NULL;
+    if (m == NULL)
+        return;
+    if (depth > m->capacity) {
+        /* Grows only when a thread's stack gets deeper than ever before. */
+        uint64_t *frames = realloc(m->frames, depth * sizeof *frames);
+        if (frames == NULL) {
+            m->count = 0;
+            return;
+        }
+        m->frames = frames;
+        m->capacity = depth;
+    }
+    for (uint32_t i = 0; i < depth; i++)
+        m->frames[i] = w->frames[i].address;
+    m->count = depth;
+}
+
 /* Reads a frame from the chunk copies when it lies inside one, else directly. */
 static int frame_read(pyi_walker *w, uint64_t addr, unsigned char *out, size_t size)
 {
@@ -100,8 +197,14 @@ static int frame_read(pyi_walker *w, uint64_t addr, unsigned char *out, size_t s
         }
         /* Frames below the copied chunks live in older chunks; generator frames
          * live on the heap and miss every chunk. */
-        if (attempt == 0 && chunks_extend(w) != 0)
+        if (attempt == 0 && (w->next_chunk == 0 || chunks_extend(w) != 0))
             break;
+    }
+    const unsigned char *copy = prefetched_copy(w, addr);
+    if (copy != NULL) {
+        w->prefetch_hits++;
+        memcpy(out, copy, size);
+        return 0;
     }
     w->frame_reads++;
     return pyi_mem_read(w->mem, addr, out, size);
@@ -249,7 +352,9 @@ static int thread_snapshot(pyi_walker *w, const interp_state *interp, uint64_t t
         return 0;
     }
     chunks_start(w, tstate);
+    prefetch_start(w, tstate_addr);
     snap->error = walk_frames(w, frame, snap);
+    prefetch_finish(w, snap->error == PYI_WALK_OK ? snap->depth : 0);
     return 0;
 }
 
@@ -331,7 +436,16 @@ int pyi_walker_init(pyi_walker *w, pyi_mem_reader *mem, const pyi_py_layout *lay
     w->pthread_tid_offset = -1;
     w->frames = calloc(w->max_depth, sizeof *w->frames);
     w->chunk_buffer = malloc(PYI_WALK_CHUNK_BUFFER);
-    if (w->frames == NULL || w->chunk_buffer == NULL) {
+    uint32_t slots = 1;
+    while (slots < 2 * w->max_depth)
+        slots <<= 1;
+    w->prefetch_mask = slots - 1;
+    w->prefetch_slots = calloc(slots, sizeof *w->prefetch_slots);
+    w->prefetched = malloc((size_t)w->max_depth * layout->frame_read_size);
+    w->prefetch_spans = calloc(w->max_depth, sizeof *w->prefetch_spans);
+    w->prefetch_failed = calloc(w->max_depth, 1);
+    if (w->frames == NULL || w->chunk_buffer == NULL || w->prefetch_slots == NULL ||
+        w->prefetched == NULL || w->prefetch_spans == NULL || w->prefetch_failed == NULL) {
         pyi_walker_destroy(w);
         return PYI_E_NOMEM;
     }
@@ -342,8 +456,19 @@ void pyi_walker_destroy(pyi_walker *w)
 {
     free(w->frames);
     free(w->chunk_buffer);
+    free(w->prefetch_slots);
+    free(w->prefetched);
+    free(w->prefetch_spans);
+    free(w->prefetch_failed);
+    for (int i = 0; i < PYI_WALK_MEMOS; i++)
+        free(w->memos[i].frames);
+    memset(w->memos, 0, sizeof w->memos);
     w->frames = NULL;
     w->chunk_buffer = NULL;
+    w->prefetch_slots = NULL;
+    w->prefetched = NULL;
+    w->prefetch_spans = NULL;
+    w->prefetch_failed = NULL;
 }
 
 int pyi_walker_walk(pyi_walker *w, pyi_walk_fn fn, void *ctx)

@@ -230,6 +230,29 @@ TEST_P(Walk, NamesTheNativeCallAtTheLeaf)
     EXPECT_EQ("<native>:0[native]", Describe(locations[2]));
 }
 
+TEST_P(Walk, TheLastChainIsReadInOneGoAndStillChecked)
+{
+    uint64_t f = py_->Code("f", "a.py", 1, {1, 2});
+    uint64_t g = py_->Code("g", "a.py", 1, {1, 2});
+    uint64_t t = py_->Thread(std::vector<FakeFrame>(40, FakeFrame{f, 1}), 1, 2);
+    std::vector<std::vector<pyi_raw_frame>> first, second, third;
+    Snapshots(&first);
+    uint64_t direct = walker_.frame_reads;
+    EXPECT_EQ(40u, direct);
+    Snapshots(&second);
+    EXPECT_EQ(direct, walker_.frame_reads); // all 40 came from the up-front read
+    EXPECT_GE(walker_.prefetch_hits, 40u);
+    EXPECT_EQ(first[0].size(), second[0].size());
+    // The program moved on: a new innermost frame and a changed caller line.
+    std::vector<FakeFrame> moved(40, FakeFrame{f, 1});
+    moved.insert(moved.begin(), FakeFrame{g, 0});
+    py_->SetFrames(t, moved);
+    Snapshots(&third);
+    ASSERT_EQ(41u, third[0].size());
+    EXPECT_EQ(g, third[0][0].code);
+    EXPECT_EQ(f, third[0][40].code);
+}
+
 TEST_P(Walk, DeepStacksKeepTheInnermostFramesAndSayTheyAreCut)
 {
     uint64_t f = py_->Code("recurse", "deep.py", 1, {1, 2});
