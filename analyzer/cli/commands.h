@@ -10,6 +10,10 @@
 
 int cmd_info(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Prints "pyinst-report: <message>" on stderr; for one-line errors. */
 void report_error(const char *fmt, ...);

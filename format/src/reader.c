@@ -80,6 +80,18 @@ static int is_skippable(uint32_t magic)
     return (magic & PYI_SKIPPABLE_MASK) == PYI_SKIPPABLE_BASE;
 }
 
+/* Non-zero when the n < 8 bytes at p can begin a frame (spec §8: a file
+ * ending in the first bytes of a magic was cut, anything else is damage). */
+static int starts_a_magic(const uint8_t *p, size_t n)
+{
+    static const uint8_t zstd[4] = {0x28, 0xB5, 0x2F, 0xFD};
+    static const uint8_t skippable[3] = {0x2A, 0x4D, 0x18}; /* after 0x50..0x5F */
+    size_t k = n < 4 ? n : 4;
+    if (!memcmp(p, zstd, k))
+        return 1;
+    return (p[0] & 0xF0) == 0x50 && !memcmp(p + 1, skippable, k - 1);
+}
+
 /* The file ends inside a frame: deliver what came before (spec §8). */
 static int truncated_tail(pyi_reader *r)
 {
@@ -333,7 +345,7 @@ static int next_frame(pyi_reader *r, pyi_record *record)
         int rc;
         if (r->index_seen) {
             rc = bad_framing(r, "data after the index (spec §3)");
-        } else if (avail < 8 && (avail < 4 || magic == PYI_ZSTD_MAGIC || is_skippable(magic))) {
+        } else if (avail < 8 && starts_a_magic(pyi__input_data(in), avail)) {
             rc = truncated_tail(r);
         } else if (is_skippable(magic)) {
             rc = skippable_frame(r, magic);

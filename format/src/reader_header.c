@@ -208,27 +208,45 @@ static void newer_recorder(const uint8_t *map, size_t size, char *out, size_t ou
 
 /* ---- Header frame ---- */
 
-static int check_start(pyi_reader *r)
+/*
+ * spec §4, in order: the magic and the tag (as far as the file goes: bytes
+ * present that differ make it not a trace; a file that ends before the tag
+ * is complete is a cut header), then the payload's size and presence.
+ */
+static int check_start(pyi_reader *r, uint32_t *size)
 {
     pyi_input *in = &r->in;
-    if (pyi__input_ensure(in, 8))
+    if (pyi__input_ensure(in, 16))
         return pyi__reader_fail(r, PYI_E_IO, "cannot read");
     size_t avail = pyi__input_available(in);
     const uint8_t *p = pyi__input_data(in);
     if (avail == 0)
         return pyi__reader_fail(r, PYI_E_EMPTY, "the file is empty");
-    uint8_t magic[4];
-    pyi__put_le32(magic, PYI_MAGIC_HEADER);
-    if (avail < 8 && !memcmp(p, magic, avail < 4 ? avail : 4))
-        return pyi__reader_fail(r, PYI_E_TRUNCATED, "the file is cut inside its header");
-    if (avail < 4 || pyi__le32(p) != PYI_MAGIC_HEADER) {
+    uint8_t expected[16];
+    pyi__put_le32(expected, PYI_MAGIC_HEADER);
+    memcpy(expected + 8, PYI_HEADER_TAG, 8);
+    size_t magic_bytes = avail < 4 ? avail : 4;
+    if (memcmp(p, expected, magic_bytes) != 0) {
         if (avail >= 4 && pyi__le32(p) == PYI_ZSTD_MAGIC)
             return pyi__reader_fail(r, PYI_E_NOT_TRACE,
                                     "a zstd stream, but not a .pyitrace file (no pyitrace header)");
         return pyi__reader_fail(r, PYI_E_NOT_TRACE, "not a .pyitrace file");
     }
-    if (avail < 8)
+    if (avail > 8 && memcmp(p + 8, expected + 8, avail - 8 < 8 ? avail - 8 : 8) != 0)
+        return pyi__reader_fail(r, PYI_E_NOT_TRACE, "not a .pyitrace file (no PYITRACE tag)");
+    if (avail < 16)
         return pyi__reader_fail(r, PYI_E_TRUNCATED, "the file is cut inside its header");
+    *size = pyi__le32(p + 4);
+    if (*size > PYI_MAX_HEADER_SIZE)
+        return pyi__reader_fail(r, PYI_E_CORRUPT, "header: size %u is over the 1 MiB limit",
+                                *size);
+    if (pyi__input_ensure(in, 8 + (size_t)*size))
+        return pyi__reader_fail(r, PYI_E_IO, "cannot read");
+    if (pyi__input_available(in) < 8 + (size_t)*size)
+        return pyi__reader_fail(r, PYI_E_TRUNCATED, "the file is cut inside its header");
+    if (*size < 12)
+        return pyi__reader_fail(r, PYI_E_CORRUPT, "header: payload of %u bytes is too short",
+                                *size);
     return PYI_OK;
 }
 
@@ -267,21 +285,12 @@ static int check_version(pyi_reader *r, const uint8_t *payload, size_t size)
 
 int pyi__reader_read_header(pyi_reader *r)
 {
-    int rc = check_start(r);
+    uint32_t size = 0;
+    int rc = check_start(r, &size);
     if (rc)
         return rc;
     pyi_input *in = &r->in;
-    uint32_t size = pyi__le32(pyi__input_data(in) + 4);
-    if (size > PYI_MAX_HEADER_SIZE)
-        return pyi__reader_fail(r, PYI_E_CORRUPT, "header: size %u is over the 1 MiB limit",
-                                size);
-    if (pyi__input_ensure(in, 8 + (size_t)size))
-        return pyi__reader_fail(r, PYI_E_IO, "cannot read");
-    if (pyi__input_available(in) < 8 + (size_t)size)
-        return pyi__reader_fail(r, PYI_E_TRUNCATED, "the file is cut inside its header");
     const uint8_t *payload = pyi__input_data(in) + 8;
-    if (size < 12 || memcmp(payload, PYI_HEADER_TAG, 8) != 0)
-        return pyi__reader_fail(r, PYI_E_NOT_TRACE, "not a .pyitrace file (no PYITRACE tag)");
     rc = check_version(r, payload, size);
     if (rc)
         return rc;

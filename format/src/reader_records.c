@@ -111,10 +111,10 @@ static int read_u32s(pyi_mp *m, uint32_t *out, size_t n)
     return PYI_OK;
 }
 
-/* Microseconds to nanoseconds, refusing values that would overflow. */
+/* Microseconds to nanoseconds, refusing values out of range (spec §1). */
 static int us_to_ns(uint64_t us, uint64_t *ns)
 {
-    if (us > UINT64_MAX / 1000)
+    if (us > PYI_MAX_TIME_US)
         return -1;
     *ns = us * 1000;
     return 0;
@@ -292,12 +292,12 @@ static int decode_process(pyi_reader *r, pyi_mp *m, uint32_t *left, pyi_record *
 
 static int decode_sample(pyi_reader *r, pyi_mp *m, uint32_t *left, pyi_record *rec)
 {
-    uint32_t thread, stack;
+    uint32_t thread, stack, status;
     int64_t dt;
-    uint64_t status, weight_us, cpu_us;
+    uint64_t weight_us, cpu_us;
     int has_weight, has_cpu, rc;
     if (pyi__mp_u32(m, &thread) || pyi__mp_int(m, &dt) || pyi__mp_u32(m, &stack) ||
-        pyi__mp_uint(m, &status) || read_optional_uint(m, left, &weight_us, &has_weight) ||
+        pyi__mp_u32(m, &status) || read_optional_uint(m, left, &weight_us, &has_weight) ||
         read_optional_uint(m, left, &cpu_us, &has_cpu))
         return bad_record(r, PYI_RECORD_SAMPLE, "malformed fields");
     if (!thread_defined(r, thread) || (stack && !stack_defined(r, stack)))
@@ -323,7 +323,7 @@ static int decode_sample(pyi_reader *r, pyi_mp *m, uint32_t *left, pyi_record *r
         s->cpu_ns = PYI_CPU_UNKNOWN;
     s->thread_id = thread;
     s->stack_id = stack;
-    s->status = (uint32_t)status; /* higher bits are unused (spec §5.8) */
+    s->status = status;
     clock->has_prev = 1;
     clock->chunk_sequence = r->chunk.sequence;
     clock->prev_us = time_us;
@@ -353,7 +353,9 @@ static int decode_lost(pyi_reader *r, pyi_mp *m, uint32_t *left, pyi_record *rec
     l->count = count;
     if (us_to_ns(weight_us, &l->weight_ns))
         return bad_record(r, PYI_RECORD_LOST, "weight out of range");
-    r->stats.lost_samples += count;
+    /* sums saturate (spec §10) rather than wrap */
+    r->stats.lost_samples = count > UINT64_MAX - r->stats.lost_samples ? UINT64_MAX
+                                                                       : r->stats.lost_samples + count;
     return 1;
 }
 
@@ -518,7 +520,7 @@ int pyi__reader_begin_chunk(pyi_reader *r, pyi_record *record)
     if (r->options.salvage ? sequence < r->next_sequence : sequence != r->frames_seen - 1)
         return bad_record(r, PYI_RECORD_CHUNK, "wrong sequence number: a chunk is missing");
     r->next_sequence = sequence + 1;
-    if (base_us > INT64_MAX / 1000)
+    if (base_us > PYI_MAX_TIME_US)
         return bad_record(r, PYI_RECORD_CHUNK, "base time out of range");
     r->chunk.sequence = sequence;
     r->chunk.base_time_ns = base_us * 1000;

@@ -44,6 +44,12 @@ static int reject(pyi_writer *w, const char *fmt, ...)
     return PYI_E_INVALID_ARG;
 }
 
+/* Nanoseconds whose microseconds a file can hold (spec §1). */
+static int time_in_range(uint64_t ns)
+{
+    return ns <= PYI_MAX_TIME_US * 1000;
+}
+
 static uint64_t coarse_ms(void)
 {
     struct timespec ts;
@@ -521,6 +527,9 @@ int pyi_writer_add_sample(pyi_writer *w, const pyi_sample *sample)
         sample->stack_id > w->stack_count)
         return reject(w, "sample refers to undefined thread %u or stack %u", sample->thread_id,
                       sample->stack_id);
+    if (!time_in_range(sample->time_ns) || !time_in_range(sample->weight_ns) ||
+        (sample->cpu_ns != PYI_CPU_UNKNOWN && !time_in_range(sample->cpu_ns)))
+        return reject(w, "sample time, weight or CPU time out of range (spec §1)");
     pyi_writer_thread *t = &w->threads[sample->thread_id - 1];
     pyi_sample s = *sample;
     if (t->has_prev && s.time_ns < t->prev_time_ns)
@@ -568,6 +577,8 @@ int pyi_writer_add_lost(pyi_writer *w, const pyi_lost *lost)
         return rc;
     if (lost->thread_id > w->thread_count)
         return reject(w, "lost samples refer to undefined thread %u", lost->thread_id);
+    if (!time_in_range(lost->weight_ns))
+        return reject(w, "lost weight out of range (spec §1)");
     rc = append_record(w, pack_lost_record, lost);
     if (rc == PYI_OK)
         w->stats.lost += lost->count;
@@ -596,6 +607,8 @@ int pyi_writer_add_marker(pyi_writer *w, const pyi_marker *marker)
         marker->name_id > w->string_count)
         return reject(w, "marker refers to undefined thread %u or string %u", marker->thread_id,
                       marker->name_id);
+    if (!time_in_range(marker->time_ns) || !time_in_range(marker->duration_ns))
+        return reject(w, "marker time or duration out of range (spec §1)");
     return append_record(w, pack_marker_record, marker);
 }
 

@@ -44,6 +44,10 @@ extern "C" {
 #define PYI_TRAILER_SIZE 24
 #define PYI_MAX_CHUNK_SIZE (64u << 20) /* largest decompressed chunk a reader accepts */
 #define PYI_MAX_HEADER_SIZE (1u << 20) /* largest header payload a reader accepts */
+/* Largest time, weight or duration a file may hold, in microseconds: so that
+ * nanoseconds fit a signed 64-bit integer (spec §1). The writer refuses
+ * larger nanosecond values than PYI_MAX_TIME_US * 1000. */
+#define PYI_MAX_TIME_US 9223372036854775ull
 
 /* ---- Record types (spec §5) ------------------------------------------- */
 

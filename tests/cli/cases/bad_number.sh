@@ -1,0 +1,1 @@
+$REPORT --from soon tiny.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --focus "(" tiny.pyitrace

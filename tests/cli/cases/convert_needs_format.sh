@@ -1,0 +1,1 @@
+$REPORT convert tiny.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --flat --metric cpu --no-header hostile.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --callees main --no-header demo.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --callers lock.acquire --no-header demo.pyitrace

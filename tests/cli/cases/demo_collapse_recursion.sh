@@ -1,0 +1,1 @@
+$REPORT --collapse-recursion --no-header demo.pyitrace

@@ -1,0 +1,1 @@
+$REPORT -r collapsed demo.pyitrace

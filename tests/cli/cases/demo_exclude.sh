@@ -1,0 +1,1 @@
+$REPORT --exclude "^time\.sleep$" --exclude-file "json/" --no-header demo.pyitrace

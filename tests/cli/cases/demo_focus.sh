@@ -1,0 +1,1 @@
+$REPORT --focus "^fetch$" --no-header demo.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --inverted --no-header demo.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --lines --no-header demo.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --no-aggregate-calls --no-merge-self --show-all --no-header demo.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --no-group-library --no-header demo.pyitrace

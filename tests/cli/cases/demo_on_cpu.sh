@@ -1,0 +1,1 @@
+$REPORT --on-cpu --no-header demo.pyitrace

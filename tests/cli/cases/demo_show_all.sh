@@ -1,0 +1,1 @@
+$REPORT --show-all --no-header demo.pyitrace

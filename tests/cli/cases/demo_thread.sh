@@ -1,0 +1,1 @@
+$REPORT --thread worker-1 --no-header demo.pyitrace

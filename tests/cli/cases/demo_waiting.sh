@@ -1,0 +1,1 @@
+$REPORT --waiting --no-header demo.pyitrace

@@ -1,0 +1,1 @@
+: > zero.pyitrace && $REPORT zero.pyitrace

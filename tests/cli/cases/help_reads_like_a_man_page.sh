@@ -1,0 +1,1 @@
+$REPORT --help | head -12

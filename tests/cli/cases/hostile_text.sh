@@ -1,0 +1,1 @@
+$REPORT hostile.pyitrace

@@ -1,0 +1,1 @@
+$REPORT merge tiny.pyitrace

@@ -1,0 +1,1 @@
+$REPORT tiny.pyitrace --from

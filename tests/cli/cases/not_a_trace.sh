@@ -1,0 +1,1 @@
+echo "hello, not a trace" > notes.pyitrace && $REPORT notes.pyitrace

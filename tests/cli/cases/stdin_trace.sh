@@ -1,0 +1,1 @@
+cat tiny.pyitrace | $REPORT --no-header -

@@ -1,0 +1,1 @@
+$REPORT --ascii tiny.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --color --no-header tiny.pyitrace

@@ -1,0 +1,1 @@
+$REPORT --flat --no-header tiny.pyitrace

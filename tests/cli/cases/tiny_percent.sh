@@ -1,0 +1,1 @@
+$REPORT --percent --no-header tiny.pyitrace

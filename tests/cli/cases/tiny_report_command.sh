@@ -1,0 +1,1 @@
+$REPORT report --no-header tiny.pyitrace

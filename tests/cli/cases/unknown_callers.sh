@@ -1,0 +1,1 @@
+$REPORT --callers nosuchfunction tiny.pyitrace

@@ -1,0 +1,1 @@
+$REPORT -r nope tiny.pyitrace
