@@ -291,9 +291,11 @@ TEST_P(Walk, LoopsInTheFrameChainAreErrorsNotHangs)
 
 TEST_P(Walk, UnreadableMemoryMakesInvalidSamples)
 {
+    // A page that stays reserved but unreadable: an unmapped one could be
+    // reused by the allocator (ASan maps and unmaps a lot) before we read it.
     long page = sysconf(_SC_PAGESIZE);
-    void *gone = mmap(nullptr, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    munmap(gone, (size_t)page);
+    void *gone = mmap(nullptr, (size_t)page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(MAP_FAILED, gone);
     uint64_t f = py_->Code("f", "a.py", 1, {1});
     uint64_t t = py_->Thread({{f, 0}, {f, 0}}, 1, 2);
     // A frame whose caller pointer leads nowhere.
@@ -323,6 +325,7 @@ TEST_P(Walk, UnreadableMemoryMakesInvalidSamples)
     std::vector<uint32_t> locations;
     uint32_t status;
     EXPECT_EQ(1, Resolve(raw, 0, &locations, &status));
+    munmap(gone, (size_t)page);
 }
 
 // 3.11+ copy each thread's data stack in one read and decode frames from the copy.
