@@ -99,6 +99,110 @@ static int decode(const pyi_opcode_table *t, const uint8_t *code, int32_t unit,
     return 0;
 }
 
+/* ---- Before 3.11: back from the call through known stack effects ---- */
+
+#define BACKWARD_LIMIT 256 /* instructions scanned back from a call */
+
+/* The oparg of the instruction at unit, with its EXTENDED_ARG prefixes. */
+static uint32_t legacy_oparg(const pyi_opcode_table *t, const uint8_t *code, int32_t unit)
+{
+    uint32_t oparg = code[2 * unit + 1];
+    for (int shift = 8; shift <= 24 && unit > 0; shift += 8) {
+        unit--;
+        if (t->kind[code[2 * unit]] != PYI_OP_EXTENDED_ARG)
+            break;
+        oparg |= (uint32_t)code[2 * unit + 1] << shift;
+    }
+    return oparg;
+}
+
+/* Pops and pushes of an instruction; -1 when the scan cannot follow it. */
+static int legacy_effect(const pyi_opcode_table *t, uint8_t raw, uint32_t oparg, uint32_t *pops,
+                         uint32_t *pushes)
+{
+    uint16_t effect = t->effect[raw];
+    uint32_t fixed = (effect >> 4) & 15, flags = oparg & 15;
+    *pushes = (effect >> 8) & 15;
+    switch (effect & 15) {
+    case PYI_EFFECT_FIXED: *pops = fixed; return 0;
+    case PYI_EFFECT_POPS_N: *pops = oparg; return 0;
+    case PYI_EFFECT_POPS_2N: *pops = 2 * oparg; return 0;
+    case PYI_EFFECT_POPS_N1: *pops = oparg + 1; return 0;
+    case PYI_EFFECT_POPS_N2: *pops = oparg + 2; return 0;
+    case PYI_EFFECT_FORMAT: *pops = (oparg & 4) ? 2 : 1; return 0;
+    case PYI_EFFECT_CALL_EX: *pops = 2 + (oparg & 1); return 0;
+    case PYI_EFFECT_MAKE_FUNCTION:
+        *pops = 2 + (flags & 1) + ((flags >> 1) & 1) + ((flags >> 2) & 1) + ((flags >> 3) & 1);
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Finds the instruction before unit `from` that pushed the value `need`
+ * slots below the top; returns its unit (and *slot, its index among what it
+ * pushed, counted from the top), or -1. */
+static int32_t legacy_pusher(const pyi_opcode_table *t, const uint8_t *code, int32_t from,
+                             uint32_t need, uint32_t *slot)
+{
+    for (int32_t unit = from - 1, scanned = 0; unit >= 0 && scanned < BACKWARD_LIMIT;
+         unit--, scanned++) {
+        uint8_t raw = code[2 * unit];
+        if (t->kind[raw] == PYI_OP_EXTENDED_ARG)
+            continue;
+        uint32_t pops, pushes;
+        if (legacy_effect(t, raw, legacy_oparg(t, code, unit), &pops, &pushes) != 0)
+            return -1; /* a jump, a stack shuffle, anything unknown: stop */
+        if (need < pushes) {
+            *slot = need;
+            return unit;
+        }
+        need = need - pushes + pops;
+    }
+    return -1;
+}
+
+static int legacy_name(const pyi_opcode_table *t, const uint8_t *code, int32_t unit,
+                       uint8_t *table, uint32_t *index)
+{
+    uint8_t kind = t->kind[code[2 * unit]];
+    if (kind != PYI_OP_LOAD_GLOBAL && kind != PYI_OP_LOAD_ATTR && kind != PYI_OP_LOAD_LOCAL)
+        return 0;
+    *table = kind == PYI_OP_LOAD_LOCAL ? PYI_NAME_FROM_LOCALS : PYI_NAME_FROM_NAMES;
+    *index = legacy_oparg(t, code, unit);
+    return 1;
+}
+
+/* Names the callable of the call at lasti, and its receiver for an attribute. */
+static void legacy_callee(const pyi_opcode_table *t, const uint8_t *code, int32_t lasti,
+                          pyi_call_site *out)
+{
+    uint8_t raw = code[2 * lasti];
+    uint32_t oparg = legacy_oparg(t, code, lasti), pops, pushes, slot;
+    if (legacy_effect(t, raw, oparg, &pops, &pushes) != 0 || pops == 0)
+        return;
+    /* The callable is the deepest value the call pops; for CALL_METHOD that is
+     * LOAD_METHOD's method, one above its self-or-NULL. */
+    int32_t pusher = legacy_pusher(t, code, lasti, pops - 1, &slot);
+    if (pusher < 0)
+        return;
+    uint32_t pusher_pushes = (t->effect[code[2 * pusher]] >> 8) & 15;
+    if (slot != pusher_pushes - 1) /* the deepest value it pushed: the method, not self */
+        return;
+    uint8_t table;
+    uint32_t index;
+    if (!legacy_name(t, code, pusher, &table, &index))
+        return;
+    /* An attribute's receiver is what was on top when it was loaded. */
+    int32_t receiver = t->kind[code[2 * pusher]] == PYI_OP_LOAD_ATTR
+                           ? legacy_pusher(t, code, pusher, 0, &slot) : -1;
+    if (receiver >= 0 && slot == 0 &&
+        legacy_name(t, code, receiver, &out->names[0].table, &out->names[0].index))
+        out->name_count = 1;
+    out->names[out->name_count].table = table;
+    out->names[out->name_count].index = index;
+    out->name_count++;
+}
+
 /* ---- Public (to recorder/) -------------------------------------------- */
 
 const pyi_opcode_table *pyi_opcode_table_for(unsigned minor)
@@ -147,4 +251,6 @@ void pyi_call_site_analyze(const pyi_opcode_table *t, const uint8_t *code, size_
     }
     if (out->is_call && columns)
         take_names(&best, &second, out);
+    else if (out->is_call && t->minor < 11)
+        legacy_callee(t, code, lasti, out);
 }

@@ -4,9 +4,11 @@
  * When a thread's innermost Python frame is executing a call instruction,
  * the thread is inside the callee, and since the callee has no Python frame
  * it is native code (time.sleep, socket.recv, a json speedup...). This module
- * decides whether the instruction at lasti is a call and, on 3.11+, which
- * names the callee expression loads ("time.sleep"), by matching the PEP 657
- * column ranges of the instructions before the call.
+ * decides whether the instruction at lasti is a call and which names the
+ * callee expression loads ("time.sleep"): on 3.11+ by matching the PEP 657
+ * column ranges of the instructions before the call; before 3.11 (no
+ * columns) by walking back from the call through straight-line code with
+ * known stack effects to the instruction that pushed the callable.
  */
 #ifndef PYI_PY_OPCODES_INTERNAL_H
 #define PYI_PY_OPCODES_INTERNAL_H
@@ -40,7 +42,20 @@ typedef struct pyi_opcode_table {
     const uint8_t *caches;       /* [256] inline cache units after the instruction (3.11+) */
     const uint8_t *kind;         /* [256] pyi_op_kind */
     const uint8_t *name_shift;   /* [256] oparg >> shift = name index */
+    const uint16_t *effect;      /* [256] before 3.11: stack effect, PYI_EFFECT_* class in
+                                    bits 0-3, fixed pops in 4-7, pushes in 8-11 */
 } pyi_opcode_table;
+
+/* Stack-effect classes (generated with the tables). */
+#define PYI_EFFECT_UNKNOWN 0       /* the backward scan stops here */
+#define PYI_EFFECT_FIXED 1         /* pops and pushes as encoded */
+#define PYI_EFFECT_POPS_N 2        /* pops oparg */
+#define PYI_EFFECT_POPS_2N 3       /* pops 2 * oparg (BUILD_MAP) */
+#define PYI_EFFECT_POPS_N1 4       /* pops oparg + 1 */
+#define PYI_EFFECT_POPS_N2 5       /* pops oparg + 2 */
+#define PYI_EFFECT_FORMAT 6        /* FORMAT_VALUE: 1, or 2 with a format spec */
+#define PYI_EFFECT_MAKE_FUNCTION 7 /* 2 + one per flag bit */
+#define PYI_EFFECT_CALL_EX 8       /* CALL_FUNCTION_EX: 2, or 3 with kwargs */
 
 /* Generated tables (py_opcodes_table.c). */
 extern const pyi_opcode_table pyi__opcode_tables[];
@@ -64,9 +79,9 @@ typedef struct pyi_call_site {
 
 /*
  * Analyses the instruction at code unit lasti of code (units 2-byte code
- * units, at least lasti + 1 of them). linetable may be NULL before 3.11 (no
- * columns there: only is_call is decided). Never fails: anything it cannot
- * follow leaves name_count at 0.
+ * units, at least lasti + 1 of them). linetable is only used from 3.11 (it
+ * may be NULL before). Never fails: anything it cannot follow leaves
+ * name_count at 0.
  */
 void pyi_call_site_analyze(const pyi_opcode_table *t, const uint8_t *code, size_t units,
                            const uint8_t *linetable, size_t linetable_size,

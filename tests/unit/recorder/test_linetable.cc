@@ -126,10 +126,8 @@ TEST(CallSite, FindsCallsAndNamesTheirCallees)
             pyi_call_site_analyze(t, v.code, v.code_size / 2, v.table, v.table_size,
                                   v.firstlineno, v.calls[i].unit, &site);
             EXPECT_TRUE(site.is_call) << Label(v) << " call at unit " << v.calls[i].unit;
-            if (v.minor >= 11) {
-                EXPECT_EQ(v.calls[i].callee ? v.calls[i].callee : "", CalleeName(v, site))
-                    << Label(v) << " call at unit " << v.calls[i].unit;
-            }
+            EXPECT_EQ(v.calls[i].callee ? v.calls[i].callee : "", CalleeName(v, site))
+                << Label(v) << " call at unit " << v.calls[i].unit;
             calls++;
         }
     }
