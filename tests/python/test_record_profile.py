@@ -135,6 +135,11 @@ for t in threads:
     assert trace.weight(alpha, contains("beta_work")) == 0
     assert trace.weight(beta, contains("alpha_work")) == 0
     assert trace.share(trace.samples_of("MainThread"), contains("alpha_work")) == 0
+    # The busy thread holds the GIL (even when the scheduler parks it); the
+    # sleeping one has released it.
+    gil = lambda samples: sum(x["weight_ns"] for x in samples if x["status"] & 0x02)
+    assert gil(alpha) > 0.5 * trace.weight(alpha)
+    assert gil(beta) < 0.2 * trace.weight(beta)
     # Kernel thread ids are real and distinct.
     tids = [trace.threads[t]["native_id"] for t in trace.threads]
     assert len(set(tids)) == len(tids) and all(tids)
@@ -325,3 +330,30 @@ print("survived", total > 0)
     assert len(trace.samples) > 1000
     # Invalid samples happen (frames change under the reader) but stay rare.
     assert trace.lost_count(1) < 0.2 * len(trace.samples)
+
+
+def test_garbage_collection_is_flagged(run):
+    script = run.script('''
+import gc, time
+
+class Node:
+    def __init__(self):
+        self.other = self
+
+def churn():
+    end = time.perf_counter() + 0.6
+    keep = [Node() for _ in range(200000)]
+    while time.perf_counter() < end:
+        gc.collect()
+    return len(keep)
+
+churn()
+''')
+    result, trace = run.record([script])
+    assert result.returncode == 0, result.stderr
+    main = trace.samples_of("MainThread")
+    in_gc = [s for s in main if s["status"] & 0x04]
+    assert trace.weight(in_gc) > 0.2 * trace.weight(main, contains("churn"))
+    # Collections happen inside gc.collect() here: the samples flagged GC
+    # have it (or a frame under it) as their leaf.
+    assert all(contains("churn")(trace.frames(s["stack"])) for s in in_gc)
