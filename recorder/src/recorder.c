@@ -9,6 +9,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* ---- Internal --------------------------------------------------------- */
@@ -187,7 +188,17 @@ static int threads_start(pyi_recorder *r, const pyi_header *header)
     if (rc == 0) {
         r->interval_ns = r->options.interval_ns;
         r->rng = pyi_monotonic_ns() | 1;
+        /* A new thread inherits its creator's nice value: hand the sampler its
+         * priority from birth (on a loaded machine a new nice-0 thread can
+         * wait a long time for its first slice), then take ours back, which
+         * is always permitted. Without CAP_SYS_NICE nothing changes. */
+        errno = 0;
+        int nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+        int lowered = errno == 0 && r->options.sampler_nice < nice &&
+                      setpriority(PRIO_PROCESS, (id_t)gettid(), r->options.sampler_nice) == 0;
         int err = pthread_create(&r->thread, NULL, pyi__sampler_main, r);
+        if (lowered)
+            setpriority(PRIO_PROCESS, (id_t)gettid(), nice);
         if (err != 0) {
             fail_message(r->detail, sizeof r->detail, "cannot start the sampler thread: %s",
                          strerror(err));

@@ -288,8 +288,10 @@ void *pyi__sampler_main(void *arg)
     errno = 0;
     int nice = getpriority(PRIO_PROCESS, (id_t)gettid());
     r->live.sampler_nice = errno == 0 ? nice : 0;
-    uint64_t deadline = pyi_monotonic_ns();
-    r->window_start_ns = r->last_flush_ns = deadline;
+    /* The schedule starts when the trace does: if this thread first runs
+     * late (a loaded machine), the rounds it could not make are counted. */
+    uint64_t deadline = r->start_ns;
+    r->window_start_ns = r->last_flush_ns = pyi_monotonic_ns();
     r->window_cpu_ns = thread_cpu_now();
     while (r->error == 0 && sleep_until(r, deadline) == PYI_COMMAND_RUN) {
         uint64_t cpu_before = thread_cpu_now();

@@ -44,9 +44,23 @@ class Runner:
                                        "import sys; print('%d %d' % sys.version_info[:2])"])
         self.version = tuple(int(x) for x in out.split())
 
-    def script(self, source, name="prog.py"):
+    # Prepended to programs whose profile a test checks: under pyinst-record,
+    # wait (at most 10 s) until the sampler has made its first rounds, so that
+    # a machine too loaded to run it at once does not lose the program's
+    # first tenths of a second. Does nothing in a plain run.
+    WAIT_FOR_SAMPLER = (
+        "import sys as _s, time as _t\n"
+        "_r = _s.modules.get('pyinst._recorder')\n"
+        "_e = _t.time() + 10\n"
+        "while _r is not None and _t.time() < _e and (_r.stats() or {}).get('rounds', 9) < 3:\n"
+        "    _t.sleep(0.001)\n")
+
+    def script(self, source, name="prog.py", wait_for_sampler=True):
         path = self.tmp / name
-        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        text = textwrap.dedent(source)
+        if wait_for_sampler:
+            text = self.WAIT_FOR_SAMPLER + text
+        path.write_text(text, encoding="utf-8")
         return str(path)
 
     @staticmethod

@@ -354,6 +354,6 @@ churn()
     main = trace.samples_of("MainThread")
     in_gc = [s for s in main if s["status"] & 0x04]
     assert trace.weight(in_gc) > 0.2 * trace.weight(main, contains("churn"))
-    # Collections happen inside gc.collect() here: the samples flagged GC
-    # have it (or a frame under it) as their leaf.
-    assert all(contains("churn")(trace.frames(s["stack"])) for s in in_gc)
+    # Nearly all collections happen inside churn here (start-up imports may
+    # trigger a few automatic ones).
+    assert trace.weight(in_gc, contains("churn")) > 0.9 * trace.weight(in_gc)
