@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,6 +174,52 @@ TEST_P(Recorder, BacksOffWhenOverItsCpuBudgetAndSaysSo)
     for (size_t i = 0; i < trace_->marker_count; i++)
         interval_markers += Str(trace_->markers[i].name_id) == "pyinst.interval";
     EXPECT_EQ(stats.rate_changes, interval_markers);
+}
+
+// The engine reads another process exactly as it reads its own: a forked
+// child holds the same fake interpreter at the same addresses.
+TEST_P(Recorder, RecordsAnotherProcessThroughTheSameEngine)
+{
+#if defined(__SANITIZE_THREAD__)
+    GTEST_SKIP() << "fork under ThreadSanitizer";
+#endif
+    uint64_t f = py_->Code("remote_work", "remote.py", 3, {3, 4});
+    py_->Thread({{f, 1}}, 77, 0);
+    int ready[2];
+    ASSERT_EQ(0, pipe(ready));
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        char c = 1;
+        if (write(ready[1], &c, 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    char c;
+    ASSERT_EQ(1, read(ready[0], &c, 1));
+    pyi_target target = py_->target();
+    target.pid = child;
+    pyi_recorder *r = nullptr;
+    int rc = pyi_recorder_start(&r, path_.c_str(), nullptr, &target, nullptr);
+    if (rc == 0) {
+        SleepMs(60);
+        rc = pyi_recorder_stop(r);
+    }
+    std::string detail = pyi_recorder_error_detail(r);
+    pyi_recorder_stats stats;
+    if (r != nullptr)
+        pyi_recorder_get_stats(r, &stats);
+    pyi_recorder_free(r);
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    close(ready[0]);
+    close(ready[1]);
+    ASSERT_EQ(0, rc) << detail;
+    EXPECT_GT(stats.samples, 10u);
+    Load();
+    EXPECT_EQ(child, pyi_reader_header(trace_->reader)->pid);
+    EXPECT_EQ("remote_work", LeafName(trace_->samples[0].stack_id));
 }
 
 TEST_P(Recorder, ChecksTheTargetBeforeRecording)
