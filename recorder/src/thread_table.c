@@ -1,0 +1,283 @@
+/* Per-thread sampler state: identity, weights, CPU clocks, names and stack-prefix reuse. */
+/* SPDX-License-Identifier: MIT */
+#include "thread_table_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pyi/errors.h"
+
+/* ---- Internal --------------------------------------------------------- */
+
+/* Linux encodes "CPU clock of thread TID" as a negative clockid (see
+ * clock_getcpuclockid(3) and the kernel's CPUCLOCK_* macros). Unlike
+ * pthread_getcpuclockid, it needs no live pthread_t: a dead TID gives EINVAL. */
+static clockid_t thread_cpu_clock(uint64_t tid)
+{
+    const clockid_t sched = 2, per_thread = 4;
+    return (clockid_t)((~(clockid_t)tid) * 8) | sched | per_thread;
+}
+
+static uint64_t proc_cpu_ns(int pid, uint64_t tid)
+{
+    char path[96];
+    unsigned long long ns;
+    snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", pid, (unsigned long long)tid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return PYI_CPU_UNKNOWN;
+    int ok = fscanf(f, "%llu", &ns) == 1;
+    fclose(f);
+    return ok ? ns : PYI_CPU_UNKNOWN;
+}
+
+static int slot_matches(const pyi_thread_slot *s, const pyi_thread_snapshot *snap)
+{
+    return s->tstate == snap->tstate && s->thread_id == snap->thread_id &&
+           (s->native_id == snap->native_id || s->native_id == 0 || snap->native_id == 0);
+}
+
+/* Takes the waiting name of a thread out of the queue (lock held). Both ids
+ * must match when both are known: glibc hands a finished thread's pthread_t
+ * to the next thread it starts. */
+static int take_pending(pyi_thread_table *t, uint64_t thread_id, uint64_t native_id,
+                        char *name)
+{
+    for (uint32_t i = 0; i < t->pending_count; i++) {
+        const pyi_pending_name *p = &t->pending[i];
+        if (p->thread_id == thread_id &&
+            (p->native_id == native_id || p->native_id == 0 || native_id == 0)) {
+            memcpy(name, t->pending[i].name, PYI_THREAD_NAME_MAX);
+            t->pending[i] = t->pending[--t->pending_count];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
+                       const pyi_thread_snapshot *snap)
+{
+    char name[PYI_THREAD_NAME_MAX];
+    uint32_t name_id = 0;
+    int named = 0;
+    /* trylock: a signal may have stopped a thread holding it; names can wait. */
+    if (pthread_mutex_trylock(&t->lock) == 0) {
+        named = take_pending(t, snap->thread_id, snap->native_id, name);
+        pthread_mutex_unlock(&t->lock);
+    }
+    if (named) {
+        int rc = pyi_writer_intern_string(w, name, strlen(name), &name_id);
+        if (rc != 0)
+            return rc;
+    }
+    pyi_thread thread = {0};
+    thread.process_id = 1;
+    thread.native_id = snap->native_id;
+    thread.name_id = name_id;
+    thread.flags = snap->native_id == (uint64_t)t->pid ? PYI_THREAD_MAIN : 0;
+    int rc = pyi_writer_add_thread(w, &thread, &s->trace_id);
+    if (rc != 0)
+        return rc;
+    s->tstate = snap->tstate;
+    s->thread_id = snap->thread_id;
+    s->native_id = snap->native_id;
+    s->name_id = name_id;
+    s->last_time_ns = 0;
+    s->last_cpu_ns = PYI_CPU_UNKNOWN;
+    s->stack_depth = 0;
+    t->distinct++;
+    return 0;
+}
+
+/* ---- Public (to recorder/) -------------------------------------------- */
+
+int pyi_thread_table_init(pyi_thread_table *t, int pid, int cpu_local)
+{
+    memset(t, 0, sizeof *t);
+    t->pid = pid;
+    t->cpu_local = cpu_local;
+    t->slots = calloc(PYI_THREAD_SLOTS, sizeof *t->slots);
+    if (t->slots == NULL)
+        return PYI_E_NOMEM;
+    pthread_mutex_init(&t->lock, NULL);
+    return 0;
+}
+
+void pyi_thread_table_destroy(pyi_thread_table *t)
+{
+    if (t->slots == NULL)
+        return;
+    for (uint32_t i = 0; i < PYI_THREAD_SLOTS; i++) {
+        free(t->slots[i].stack_locations);
+        free(t->slots[i].stack_ids);
+    }
+    free(t->slots);
+    t->slots = NULL;
+    pthread_mutex_destroy(&t->lock);
+}
+
+pyi_thread_slot *pyi_thread_table_find(pyi_thread_table *t, const pyi_thread_snapshot *snap,
+                                       uint64_t round)
+{
+    for (uint32_t i = 0; i < t->used; i++) {
+        pyi_thread_slot *s = &t->slots[i];
+        if (s->tstate != 0 && slot_matches(s, snap)) {
+            s->last_round = round;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+int pyi_thread_table_get(pyi_thread_table *t, pyi_writer *w, const pyi_thread_snapshot *snap,
+                         uint64_t round, pyi_thread_slot **slot, int *created)
+{
+    pyi_thread_slot *free_slot = NULL;
+    *created = 0;
+    for (uint32_t i = 0; i < t->used; i++) {
+        pyi_thread_slot *s = &t->slots[i];
+        if (s->tstate != 0 && slot_matches(s, snap)) {
+            s->last_round = round;
+            *slot = s;
+            return 0;
+        }
+        if (s->tstate == 0 && free_slot == NULL)
+            free_slot = s;
+    }
+    if (free_slot == NULL) {
+        if (t->used == PYI_THREAD_SLOTS)
+            return PYI_E_LIMIT;
+        free_slot = &t->slots[t->used++];
+    }
+    int rc = slot_define(t, w, free_slot, snap);
+    if (rc != 0)
+        return rc;
+    free_slot->last_round = round;
+    *slot = free_slot;
+    *created = 1;
+    return 0;
+}
+
+void pyi_thread_table_expire(pyi_thread_table *t, uint64_t before)
+{
+    for (uint32_t i = 0; i < t->used; i++)
+        if (t->slots[i].tstate != 0 && t->slots[i].last_round < before)
+            t->slots[i].tstate = 0; /* keeps its stack buffers for the next thread */
+    while (t->used > 0 && t->slots[t->used - 1].tstate == 0)
+        t->used--;
+}
+
+int pyi_thread_table_name(pyi_thread_table *t, uint64_t thread_id, uint64_t native_id,
+                          const char *name)
+{
+    int rc = 0;
+    pthread_mutex_lock(&t->lock);
+    uint32_t i = 0;
+    while (i < t->pending_count && (t->pending[i].thread_id != thread_id ||
+                                    t->pending[i].native_id != native_id))
+        i++;
+    if (i == PYI_THREAD_PENDING_NAMES) {
+        rc = PYI_E_LIMIT;
+    } else {
+        t->pending[i].thread_id = thread_id;
+        t->pending[i].native_id = native_id;
+        snprintf(t->pending[i].name, PYI_THREAD_NAME_MAX, "%s", name);
+        if (i == t->pending_count)
+            t->pending_count++;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+int pyi_thread_table_apply_names(pyi_thread_table *t, pyi_writer *w)
+{
+    /* trylock: a signal may have stopped a naming thread that holds it. */
+    if (pthread_mutex_trylock(&t->lock) != 0)
+        return 0;
+    int waiting = t->pending_count > 0;
+    pthread_mutex_unlock(&t->lock);
+    if (!waiting)
+        return 0;
+    for (uint32_t i = 0; i < t->used; i++) {
+        pyi_thread_slot *s = &t->slots[i];
+        char name[PYI_THREAD_NAME_MAX];
+        if (s->tstate == 0)
+            continue;
+        if (pthread_mutex_trylock(&t->lock) != 0)
+            return 0; /* a naming thread holds it: try next round */
+        int named = take_pending(t, s->thread_id, s->native_id, name);
+        pthread_mutex_unlock(&t->lock);
+        if (!named)
+            continue;
+        uint32_t name_id;
+        int rc = pyi_writer_intern_string(w, name, strlen(name), &name_id);
+        if (rc == 0 && name_id != s->name_id)
+            rc = pyi_writer_rename_thread(w, s->trace_id, name_id);
+        if (rc != 0)
+            return rc;
+        s->name_id = name_id;
+    }
+    return 0;
+}
+
+static int stack_reserve(pyi_thread_slot *s, uint32_t count)
+{
+    if (count <= s->stack_capacity)
+        return 0;
+    uint32_t capacity = s->stack_capacity ? s->stack_capacity : 64;
+    while (capacity < count)
+        capacity *= 2;
+    uint32_t *locations = realloc(s->stack_locations, capacity * sizeof *locations);
+    if (locations != NULL)
+        s->stack_locations = locations;
+    uint32_t *ids = realloc(s->stack_ids, capacity * sizeof *ids);
+    if (ids != NULL)
+        s->stack_ids = ids;
+    if (locations == NULL || ids == NULL)
+        return PYI_E_NOMEM;
+    s->stack_capacity = capacity;
+    return 0;
+}
+
+int pyi_thread_table_intern_stack(pyi_thread_slot *slot, pyi_writer *w,
+                                  const uint32_t *locations, uint32_t count,
+                                  uint32_t *stack_id)
+{
+    uint32_t common = 0;
+    *stack_id = 0;
+    if (count == 0)
+        return 0;
+    if (stack_reserve(slot, count) != 0)
+        return PYI_E_NOMEM;
+    while (common < count && common < slot->stack_depth &&
+           slot->stack_locations[common] == locations[common])
+        common++;
+    uint32_t parent = common ? slot->stack_ids[common - 1] : 0;
+    for (uint32_t i = common; i < count; i++) {
+        int rc = pyi_writer_intern_stack(w, parent, locations[i], &parent);
+        if (rc != 0) {
+            slot->stack_depth = i; /* what is recorded stays consistent */
+            return rc;
+        }
+        slot->stack_locations[i] = locations[i];
+        slot->stack_ids[i] = parent;
+    }
+    slot->stack_depth = count;
+    *stack_id = parent;
+    return 0;
+}
+
+uint64_t pyi_thread_cpu_ns(const pyi_thread_table *t, uint64_t native_id)
+{
+    if (native_id == 0 || native_id > INT32_MAX)
+        return PYI_CPU_UNKNOWN;
+    if (!t->cpu_local)
+        return proc_cpu_ns(t->pid, native_id);
+    struct timespec ts;
+    if (clock_gettime(thread_cpu_clock(native_id), &ts) != 0)
+        return PYI_CPU_UNKNOWN;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
