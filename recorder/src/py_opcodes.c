@@ -27,6 +27,12 @@ static int ends_before(const pyi_position *a, const pyi_position *b)
            (a->end_line == b->end_line && a->end_column < b->end_column);
 }
 
+static int same_position(const pyi_position *a, const pyi_position *b)
+{
+    return a->line == b->line && a->end_line == b->end_line && a->column == b->column &&
+           a->end_column == b->end_column;
+}
+
 /* An instruction that starts where the call expression starts and ends
  * before it is part of the callee expression (3.11+ columns). */
 static int is_callee_part(const pyi_position *pos, const pyi_position *call)
@@ -231,6 +237,7 @@ void pyi_call_site_analyze(const pyi_opcode_table *t, const uint8_t *code, size_
                                 firstlineno);
     candidate best = {0}, second = {0};
     uint32_t extended = 0;
+    int evaluated = 0; /* an earlier call with the same position was passed */
     instruction ins;
     for (int32_t unit = 0; unit <= lasti; unit += ins.size) {
         if (decode(t, code, unit, extended, &ins) != 0)
@@ -246,8 +253,18 @@ void pyi_call_site_analyze(const pyi_opcode_table *t, const uint8_t *code, size_
             if (pyi_linetable_next(&it, &range) != 1)
                 columns = 0;
         int computes = ins.kind != PYI_OP_NEUTRAL && ins.kind != PYI_OP_EXTENDED_ARG;
-        if (columns && computes && range.start <= unit && is_callee_part(&range.pos, &call))
+        int is_call = ins.kind == PYI_OP_CALL || ins.kind == PYI_OP_CALL_PY;
+        if (columns && is_call && range.start <= unit && same_position(&range.pos, &call)) {
+            /* The same expression evaluated earlier (a loop test repeated at
+             * the bottom of the loop): its parts are not this call's. */
+            evaluated = 1;
+        } else if (columns && computes && range.start <= unit &&
+                   is_callee_part(&range.pos, &call)) {
+            if (evaluated)
+                best = second = (candidate){0};
+            evaluated = 0;
             offer(&best, &second, &ins, &range.pos);
+        }
     }
     if (out->is_call && columns)
         take_names(&best, &second, out);

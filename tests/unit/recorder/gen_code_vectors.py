@@ -41,6 +41,12 @@ def branches(n):
         total = 0
     return total
 
+def looped(end):
+    n = 0
+    while time.perf_counter() < end:
+        n += 1
+    return n
+
 def long_body(n):
     a = n
 ''' + "".join("    a = a + %d\n" % i for i in range(150)) + '''
@@ -55,6 +61,8 @@ def far_away():
 EXPECTED_CALLEES = {
     "sleeper": ["time.sleep", "sock.recv", "json.dumps", "len", "print", "foo", None],
     "branches": ["range"],
+    # 3.10+ repeat the loop test at the bottom: each copy is its own call site.
+    "looped": ["time.perf_counter", "time.perf_counter"],
     "long_body": ["helper.call"],
 }
 
