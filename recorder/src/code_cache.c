@@ -87,7 +87,28 @@ static int intern_function(pyi_resolver *r, const char *name, const char *file,
         rc = pyi_writer_intern_string(r->writer, file, strlen(file), &file_id);
     if (rc == 0)
         rc = pyi_writer_intern_function(r->writer, name_id, file_id, first_line, kind, id);
+    if (rc == 0 && r->catalog != NULL)
+        rc = pyi_catalog_note_function(r->catalog, *id, name, file, kind);
     return rc;
+}
+
+static int intern_location(pyi_resolver *r, uint32_t function_id, uint32_t line, uint32_t *id)
+{
+    int rc = pyi_writer_intern_location(r->writer, function_id, line, id);
+    if (rc == 0 && r->catalog != NULL)
+        rc = pyi_catalog_note_location(r->catalog, *id, function_id, line);
+    return rc;
+}
+
+/* Where the sampler can read a source file the target names: the same path
+ * in-process; for another process, through its root or working directory. */
+static const char *source_path(const pyi_resolver *r, const char *path, char *out, size_t size)
+{
+    if (r->source_pid == 0)
+        return path;
+    snprintf(out, size, "/proc/%lld/%s/%s", (long long)r->source_pid,
+             path[0] == '/' ? "root" : "cwd", path + (path[0] == '/'));
+    return out;
 }
 
 /* Reads the names of a code object and defines its trace function.
@@ -106,9 +127,10 @@ static int code_fill(pyi_resolver *r, pyi_code_entry *e, uint64_t address,
         return 1;
     int32_t firstlineno = field_i32(header, l->code_firstlineno);
     const char *shown = name;
+    char readable[PATH_BUFFER + 64];
     if (l->code_qualname < 0 &&
-        pyi_qualname_from_source(&r->sources, path, firstlineno, name, qualname,
-                                 sizeof qualname) == 1)
+        pyi_qualname_from_source(&r->sources, source_path(r, path, readable, sizeof readable),
+                                 firstlineno, name, qualname, sizeof qualname) == 1)
         shown = qualname;
     uint32_t function_id;
     int rc = intern_function(r, shown, path, firstlineno > 0 ? (uint32_t)firstlineno : 0,
@@ -144,9 +166,8 @@ static int location_fill(pyi_resolver *r, const pyi_code_entry *e, int32_t lasti
     if (linetable_read(r, e, &size) == 0)
         pyi_linetable_find(r->layout->linetable_kind, r->linetable, size, e->firstlineno, lasti,
                            &pos);
-    int rc = pyi_writer_intern_location(r->writer, e->function_id,
-                                        pos.line > 0 ? (uint32_t)pos.line : 0,
-                                        &loc->location_id);
+    int rc = intern_location(r, e->function_id, pos.line > 0 ? (uint32_t)pos.line : 0,
+                             &loc->location_id);
     if (rc != 0)
         return rc;
     loc->serial = e->serial;
@@ -232,7 +253,7 @@ static int native_leaf_analyse(pyi_resolver *r, const pyi_code_entry *e, uint64_
     int rc = intern_function(r, name[0] ? name : "<native>", NULL, 0, PYI_FUNCTION_NATIVE,
                              &function_id);
     if (rc == 0)
-        rc = pyi_writer_intern_location(r->writer, function_id, 0, &loc->native_location_id);
+        rc = intern_location(r, function_id, 0, &loc->native_location_id);
     return rc;
 }
 
@@ -358,7 +379,7 @@ static int truncated_root(pyi_resolver *r, uint32_t *location)
         int rc = intern_function(r, "<truncated>", NULL, 0, PYI_FUNCTION_SYNTHETIC,
                                  &function_id);
         if (rc == 0)
-            rc = pyi_writer_intern_location(r->writer, function_id, 0, &r->truncated_location);
+            rc = intern_location(r, function_id, 0, &r->truncated_location);
         if (rc != 0)
             return rc;
     }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog_internal.h"
 #include "mem_reader_internal.h"
 #include "py_layout_internal.h"
 #include "py_opcodes_internal.h"
@@ -61,6 +62,9 @@ typedef struct pyi_resolver {
     const pyi_py_layout *layout;  /* borrowed */
     const pyi_opcode_table *ops;  /* NULL = no native leaves */
     pyi_writer *writer;           /* borrowed; only the sampler thread uses it */
+    pyi_catalog *catalog;         /* borrowed; NULL = names are not noted */
+    int64_t source_pid;           /* 0: source files are ours to open; else read them through
+                                     /proc/PID/root and /proc/PID/cwd (attach) */
     uint64_t code_type;           /* &PyCode_Type in the target, 0 = unchecked */
     uint32_t max_depth;
     pyi_code_entry *codes;        /* PYI_CODE_CACHE_SLOTS */

@@ -31,66 +31,6 @@ static void fail_message(char *msg, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Chooses the layout: built-in table, or _Py_DebugOffsets from the runtime (3.13+). */
-static int layout_select(pyi_mem_reader *mem, const pyi_target *t, pyi_py_layout *out,
-                         char *msg, size_t size)
-{
-    unsigned major = t->python_version_hex >> 24, minor = (t->python_version_hex >> 16) & 0xff;
-    if (major != 3 || minor < 8 || minor > 13) {
-        fail_message(msg, size, "CPython %u.%u is not supported (pyinst records 3.8 to 3.13)",
-                     major, minor);
-        return PYI_E_UNSUPPORTED;
-    }
-    if (minor < 13)
-        return pyi_py_layout_from_table(minor, out);
-    unsigned char bytes[PYI_DEBUG_OFFSETS_313_SIZE];
-    if (pyi_mem_read(mem, t->runtime_address, bytes, sizeof bytes) != 0) {
-        fail_message(msg, size, "cannot read _PyRuntime at 0x%llx",
-                     (unsigned long long)t->runtime_address);
-        return PYI_E_UNSUPPORTED;
-    }
-    return pyi_py_layout_from_debug_offsets(bytes, sizeof bytes, out, msg, size);
-}
-
-typedef struct probe {
-    uint64_t tstate;       /* thread to look for, 0 = any */
-    uint64_t code;         /* its expected innermost code object */
-    int threads, bad, found;
-    uint64_t seen_code;
-} probe;
-
-static int probe_thread(void *ctx, const pyi_thread_snapshot *snap)
-{
-    probe *p = ctx;
-    p->threads++;
-    p->bad += snap->error == PYI_WALK_BAD_THREAD;
-    if (snap->tstate == p->tstate) {
-        p->found = 1;
-        p->seen_code = snap->depth > 0 ? snap->frames[0].code : 0;
-    }
-    return 0;
-}
-
-/* One walk on the calling thread: the runtime must lead to readable threads. */
-static int target_probe(pyi_mem_reader *mem, const pyi_py_layout *layout,
-                        const pyi_target *t, probe *p, char *msg, size_t size)
-{
-    pyi_walker walker;
-    int rc = pyi_walker_init(&walker, mem, layout, t->runtime_address, 64);
-    if (rc != 0)
-        return rc;
-    rc = pyi_walker_walk(&walker, probe_thread, p);
-    pyi_walker_destroy(&walker);
-    if (rc != 0 || p->threads == 0 || p->bad == p->threads) {
-        fail_message(msg, size,
-                     "the interpreter state of CPython 3.%u does not look as expected "
-                     "(walk %d, %d threads, %d unreadable): not a standard build?",
-                     layout->minor, rc, p->threads, p->bad);
-        return PYI_E_STATE;
-    }
-    return 0;
-}
-
 static void options_normalize(pyi_recorder_options *o)
 {
     if (o->interval_ns == 0)
@@ -116,7 +56,7 @@ static int trace_open(pyi_recorder *r, const pyi_header *given)
     h.interval_ns = r->options.interval_ns;
     h.start_mono_ns = pyi_monotonic_ns();
     h.start_wall_ns = pyi_wall_ns();
-    h.pid = h.pid ? h.pid : r->mem.pid;
+    h.pid = h.pid ? h.pid : r->root->mem.pid;
     h.python_implementation = h.python_implementation ? h.python_implementation : "CPython";
     h.max_depth = r->options.max_depth;
     h.status_known = PYI_STATUS_IN_GC | PYI_STATUS_TRUNCATED | PYI_STATUS_ON_CPU |
@@ -138,36 +78,22 @@ static int trace_open(pyi_recorder *r, const pyi_header *given)
     return rc;
 }
 
-/* Builds the engine: memory reader, layout, probe, walker, resolver, thread table. */
+/* Builds the root engine (process 1) and the scratch the sampler needs. */
 static int engine_open(pyi_recorder *r)
 {
-    int rc = pyi_mem_open(&r->mem, (int)r->target.pid, (pyi_memory_method)r->options.memory_method,
-                          r->detail, sizeof r->detail);
-    if (rc != 0)
-        return PYI_E_UNSUPPORTED;
-    rc = layout_select(&r->mem, &r->target, &r->layout, r->detail, sizeof r->detail);
+    int rc = pyi_engine_open(&r->root, &r->target, &r->options, 1, r->detail, sizeof r->detail);
     if (rc != 0)
         return rc;
-    probe p = {0};
-    rc = target_probe(&r->mem, &r->layout, &r->target, &p, r->detail, sizeof r->detail);
-    if (rc != 0)
-        return rc;
-    rc = pyi_walker_init(&r->walker, &r->mem, &r->layout, r->target.runtime_address,
-                         r->options.max_depth);
-    if (rc == 0)
-        rc = pyi_thread_table_init(&r->threads, r->mem.pid, r->mem.is_self);
+    r->engines = r->root;
+    r->next_process_id = 2;
     r->locations = calloc(r->options.max_depth + 2, sizeof *r->locations);
-    if (rc == 0 && r->locations == NULL)
-        rc = PYI_E_NOMEM;
-    if (rc != 0)
+    if (r->options.on_sample != NULL)
+        r->hook_frames = calloc(r->options.max_depth + 2, sizeof *r->hook_frames);
+    if (r->locations == NULL || (r->options.on_sample != NULL && r->hook_frames == NULL)) {
         fail_message(r->detail, sizeof r->detail, "out of memory");
-    r->walker.only_thread = r->options.only_thread;
-    /* Before 3.11 a thread state only has the pthread_t: learn where glibc
-     * keeps the kernel id inside struct pthread, from our own thread. */
-    if (rc == 0 && r->layout.tstate_native_thread_id < 0 && r->mem.is_self)
-        r->walker.pthread_tid_offset = pyi_walker_find_tid_offset(
-            &r->mem, (uint64_t)pthread_self(), (uint32_t)gettid());
-    return rc;
+        return PYI_E_NOMEM;
+    }
+    return 0;
 }
 
 /* Opens the trace and starts the sampler, with every signal blocked so that
@@ -180,12 +106,7 @@ static int threads_start(pyi_recorder *r, const pyi_header *header)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = trace_open(r, header);
     if (rc == 0) {
-        rc = pyi_resolver_init(&r->resolver, &r->mem, &r->layout, r->writer,
-                               r->target.code_type_address, r->options.max_depth);
-        if (rc != 0)
-            fail_message(r->detail, sizeof r->detail, "out of memory");
-    }
-    if (rc == 0) {
+        pyi_engine_bind(r->root, r->writer, r->options.on_sample ? &r->catalog : NULL);
         r->interval_ns = r->options.interval_ns;
         r->rng = pyi_monotonic_ns() | 1;
         /* A new thread inherits its creator's nice value: hand the sampler its
@@ -236,6 +157,7 @@ static pyi_recorder *recorder_new(const char *path, const pyi_target *target,
     r->options.summary_label = r->options.report_command = NULL;
     options_normalize(&r->options);
     pthread_mutex_init(&r->stats_lock, NULL);
+    pthread_mutex_init(&r->engines_lock, NULL);
     sem_init(&r->finished, 0, 0);
     r->live.nominal_interval_ns = r->options.interval_ns;
     r->stats = r->live;
@@ -283,28 +205,44 @@ static void shell_quote(const char *text, char *out, size_t size)
     out[used] = '\0';
 }
 
+/* The summary line (and a second one when recording stopped early). */
+static int summary_format(const pyi_recorder *r, char *line, size_t size)
+{
+    const pyi_recorder_stats *s = &r->live;
+    const char *label = r->summary_label ? r->summary_label : "pyinst";
+    char quoted[1024], processes[48] = "";
+    shell_quote(r->path, quoted, sizeof quoted);
+    if (s->processes > 1)
+        snprintf(processes, sizeof processes, " %llu processes,",
+                 (unsigned long long)s->processes);
+    int n = snprintf(line, size,
+                     "%s: %.2f s,%s %llu samples, %llu lost, %llu KiB in %s; report: %s %s\n",
+                     label, (double)s->duration_ns / 1e9, processes,
+                     (unsigned long long)s->samples,
+                     (unsigned long long)(s->invalid + s->missed + s->dropped),
+                     (unsigned long long)(s->file_bytes + 1023) / 1024, r->path,
+                     r->report_command ? r->report_command : "pyinst-report", quoted);
+    if (r->error != 0 && n > 0 && (size_t)n < size)
+        n += snprintf(line + n, size - (size_t)n, "%s: recording stopped early: %s\n", label,
+                      r->detail);
+    return n <= 0 ? 0 : (size_t)n < size ? n : (int)size - 1;
+}
+
+static void summary_write(const pyi_recorder *r, int fd)
+{
+    char line[2560];
+    int n = summary_format(r, line, sizeof line);
+    if (n > 0) {
+        ssize_t w = write(fd, line, (size_t)n);
+        (void)w; /* nobody left to tell */
+    }
+}
+
 void pyi__recorder_write_summary(pyi_recorder *r)
 {
     if (r->options.summary_fd < 0 || atomic_exchange(&r->summary_written, 1))
         return;
-    const pyi_recorder_stats *s = &r->live;
-    const char *label = r->summary_label ? r->summary_label : "pyinst";
-    char quoted[1024], line[2560];
-    shell_quote(r->path, quoted, sizeof quoted);
-    int n = snprintf(line, sizeof line,
-                     "%s: %.2f s, %llu samples, %llu lost, %llu KiB in %s; report: %s %s\n",
-                     label, (double)s->duration_ns / 1e9, (unsigned long long)s->samples,
-                     (unsigned long long)(s->invalid + s->missed + s->dropped),
-                     (unsigned long long)(s->file_bytes + 1023) / 1024, r->path,
-                     r->report_command ? r->report_command : "pyinst-report", quoted);
-    if (r->error != 0 && n > 0 && (size_t)n < sizeof line)
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s: recording stopped early: %s\n",
-                      label, r->detail);
-    if (n > 0) {
-        ssize_t w = write(r->options.summary_fd, line, (size_t)n < sizeof line ? (size_t)n
-                                                                              : sizeof line - 1);
-        (void)w; /* nobody left to tell */
-    }
+    summary_write(r, r->options.summary_fd);
 }
 
 /* ---- Public ----------------------------------------------------------- */
@@ -358,10 +296,18 @@ void pyi_recorder_free(pyi_recorder *r)
         return;
     pyi_recorder_stop(r);
     pyi_writer_free(r->writer); /* closed by the sampler, or never started */
-    pyi_resolver_destroy(&r->resolver);
-    pyi_walker_destroy(&r->walker);
-    pyi_thread_table_destroy(&r->threads);
-    pyi_mem_close(&r->mem);
+    for (pyi_engine *e = r->engines, *next; e != NULL; e = next) {
+        next = e->next;
+        pyi_engine_free(e);
+    }
+    for (pyi_engine *e = r->pending, *next; e != NULL; e = next) {
+        next = e->next;
+        pyi_engine_free(e);
+    }
+    if (r->engines == NULL)
+        pyi_engine_free(r->root); /* built but never adopted */
+    pyi_catalog_destroy(&r->catalog);
+    free(r->hook_frames);
     free(r->locations);
     free(r->path);
     free(r->summary_label);
@@ -369,6 +315,7 @@ void pyi_recorder_free(pyi_recorder *r)
     close(r->wake_fd);
     sem_destroy(&r->finished);
     pthread_mutex_destroy(&r->stats_lock);
+    pthread_mutex_destroy(&r->engines_lock);
     free(r);
 }
 
@@ -380,10 +327,19 @@ void pyi_recorder_abandon(pyi_recorder *r)
      * descriptor stays open in this child until it exits or execs (it is
      * O_CLOEXEC); the memory is released. */
     pyi_writer_abandon(r->writer);
-    pyi_resolver_destroy(&r->resolver);
-    pyi_walker_destroy(&r->walker);
-    free(r->threads.slots); /* its mutex may be held by a thread that is gone */
-    pyi_mem_close(&r->mem);
+    pyi_engine *e = r->root;
+    if (e != NULL) {
+        /* In-process: the root is the only engine. Its thread table's mutex
+         * may be held by a thread that is gone: free around it. */
+        pyi_resolver_destroy(&e->resolver);
+        pyi_walker_destroy(&e->walker);
+        free(e->threads.slots);
+        free(e->threads.tid_map);
+        pyi_mem_close(&e->mem);
+        free(e);
+    }
+    pyi_catalog_destroy(&r->catalog);
+    free(r->hook_frames);
     free(r->locations);
     free(r->path);
     free(r->summary_label);
@@ -395,9 +351,84 @@ void pyi_recorder_abandon(pyi_recorder *r)
 int pyi_recorder_name_thread(pyi_recorder *r, uint64_t thread_id, uint64_t native_id,
                              const char *name)
 {
-    if (r == NULL || name == NULL || r->threads.slots == NULL)
+    if (r == NULL || name == NULL || r->root == NULL)
         return PYI_E_INVALID_ARG;
-    return pyi_thread_table_name(&r->threads, thread_id, native_id, name);
+    return pyi_thread_table_name(&r->root->threads, thread_id, native_id, name);
+}
+
+/* Copies the caller's metadata for the engine's PROCESS record. */
+static int meta_copy(pyi_engine *e, const pyi_meta_entry *meta, size_t count)
+{
+    e->meta = calloc(count ? count : 1, sizeof *e->meta);
+    if (e->meta == NULL)
+        return PYI_E_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        pyi_meta_entry *m = &e->meta[e->meta_count++];
+        m->key = strdup(meta[i].key);
+        m->value = meta[i].value;
+        if (meta[i].value.kind == PYI_VALUE_STRING || meta[i].value.kind == PYI_VALUE_RAW) {
+            char *bytes = malloc(meta[i].value.length + 1);
+            if (bytes != NULL) {
+                memcpy(bytes, meta[i].value.s, meta[i].value.length);
+                bytes[meta[i].value.length] = '\0';
+            }
+            m->value.s = bytes;
+            if (bytes == NULL)
+                return PYI_E_NOMEM;
+        }
+        if (m->key == NULL)
+            return PYI_E_NOMEM;
+    }
+    return 0;
+}
+
+int pyi_recorder_add_process(pyi_recorder *r, const pyi_target *target, int64_t parent_pid,
+                             const pyi_meta_entry *meta, size_t meta_count, char *msg,
+                             size_t msg_size)
+{
+    if (r == NULL || target == NULL || !r->thread_started || pyi_recorder_finished(r)) {
+        snprintf(msg, msg_size, "not recording");
+        return PYI_E_STATE;
+    }
+    pyi_engine *e;
+    int rc = pyi_engine_open(&e, target, &r->options, 0, msg, msg_size);
+    if (rc != 0)
+        return rc;
+    e->parent_pid = parent_pid;
+    if (meta_copy(e, meta, meta_count) != 0) {
+        pyi_engine_free(e);
+        snprintf(msg, msg_size, "out of memory");
+        return PYI_E_NOMEM;
+    }
+    pyi_engine_bind(e, r->writer, r->options.on_sample ? &r->catalog : NULL);
+    pthread_mutex_lock(&r->engines_lock);
+    e->next = r->pending;
+    r->pending = e;
+    pthread_mutex_unlock(&r->engines_lock);
+    return 0;
+}
+
+int pyi_recorder_has_process(pyi_recorder *r, int64_t pid)
+{
+    int found = 0;
+    pthread_mutex_lock(&r->engines_lock);
+    for (const pyi_engine *e = r->engines; e != NULL && !found; e = e->next)
+        found = !e->gone && e->mem.pid == pid;
+    for (const pyi_engine *e = r->pending; e != NULL && !found; e = e->next)
+        found = e->mem.pid == pid;
+    pthread_mutex_unlock(&r->engines_lock);
+    return found;
+}
+
+int pyi_recorder_finished(const pyi_recorder *r)
+{
+    return r != NULL && atomic_load(&((pyi_recorder *)r)->state) == PYI_STATE_FINISHED;
+}
+
+void pyi_recorder_print_summary(const pyi_recorder *r, int fd)
+{
+    if (r != NULL && !r->thread_started && pyi_recorder_finished(r))
+        summary_write(r, fd);
 }
 
 int pyi_recorder_thread_count(const pyi_recorder *r)
@@ -426,10 +457,12 @@ int pyi_recorder_check_target(const pyi_target *target, uint64_t tstate_address,
     int rc = pyi_mem_open(&mem, (int)target->pid, PYI_MEMORY_AUTO, msg, msg_size);
     if (rc != 0)
         return PYI_E_UNSUPPORTED;
-    rc = layout_select(&mem, target, &layout, msg, msg_size);
-    probe p = {tstate_address, expected_code, 0, 0, 0, 0};
+    rc = pyi__layout_select(&mem, target, &layout, msg, msg_size);
+    pyi_probe p = {0};
+    p.tstate = tstate_address;
+    p.code = expected_code;
     if (rc == 0)
-        rc = target_probe(&mem, &layout, target, &p, msg, msg_size);
+        rc = pyi__target_probe(&mem, &layout, target, &p, msg, msg_size);
     if (rc == 0 && (!p.found || p.seen_code != expected_code)) {
         fail_message(msg, msg_size,
                      "layout check failed on CPython 3.%u (%s): the calling thread was %s, "
@@ -450,7 +483,7 @@ int pyi_recorder_verify_layout(const pyi_target *target, char *source, size_t so
     int rc = pyi_mem_open(&mem, (int)target->pid, PYI_MEMORY_AUTO, msg, msg_size);
     if (rc != 0)
         return PYI_E_UNSUPPORTED;
-    rc = layout_select(&mem, target, &layout, msg, msg_size);
+    rc = pyi__layout_select(&mem, target, &layout, msg, msg_size);
     pyi_mem_close(&mem);
     if (rc != 0)
         return rc;

@@ -9,12 +9,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "code_cache_internal.h"
-#include "mem_reader_internal.h"
-#include "py_layout_internal.h"
+#include "catalog_internal.h"
+#include "engine_internal.h"
 #include "pyi/recorder.h"
-#include "stack_walk_internal.h"
-#include "thread_table_internal.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +28,8 @@ extern "C" {
 #define PYI_MAX_INTERVAL_NS 100000000u /* back-off never goes slower than 10 Hz */
 #define PYI_BUDGET_WINDOW_NS 250000000u /* CPU use is judged over windows this long */
 #define PYI_RECORDER_SIGNALS 7
+#define PYI_UNREADABLE_RETIRE_NS 500000000u /* another process whose runtime stays unreadable
+                                               this long has exec'd: stop recording it */
 
 struct pyi_recorder {
     /* Configuration. */
@@ -39,14 +38,17 @@ struct pyi_recorder {
     char *path;
     char *summary_label;       /* copies of the options' strings */
     char *report_command;
-    /* Engine. */
-    pyi_mem_reader mem;
-    pyi_py_layout layout;
-    pyi_walker walker;
-    pyi_resolver resolver;
-    pyi_thread_table threads;
+    /* Engines: the recorded processes. */
+    pyi_engine *root;          /* process 1 of the trace; first in engines */
+    pyi_engine *engines;       /* adopted engines; the sampler thread changes the list,
+                                  under engines_lock */
+    pyi_engine *pending;       /* added, not adopted yet (engines_lock) */
+    pthread_mutex_t engines_lock;
+    uint32_t next_process_id;  /* trace id of the next process defined */
     pyi_writer *writer;        /* owned; the sampler thread is its only user after start */
     uint32_t *locations;       /* max_depth + 2 scratch for one resolved stack */
+    pyi_catalog catalog;       /* function names for options.on_sample */
+    pyi_recorder_frame *hook_frames; /* max_depth + 2 scratch for the hook */
     /* Sampler thread. */
     pthread_t thread;
     int thread_started;

@@ -68,10 +68,48 @@ static uint32_t status_of(const pyi_thread_snapshot *snap, uint64_t weight, uint
     return status;
 }
 
+/* What the walk callback needs: the recorder and the process being walked. */
+typedef struct walk_context {
+    pyi_recorder *r;
+    pyi_engine *e;
+} walk_context;
+
+/* Hands a written sample to options.on_sample with its frames named. */
+static void hook_call(pyi_recorder *r, const pyi_engine *e, const pyi_thread_slot *slot,
+                      const pyi_sample *sample, uint32_t count)
+{
+    uint32_t depth = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t function, line;
+        const pyi_catalog_function *f =
+            pyi_catalog_function_of(&r->catalog, r->locations[i], &function, &line);
+        if (f != NULL)
+            r->hook_frames[depth++] = (pyi_recorder_frame){function, f->name, f->file, line,
+                                                           f->kind};
+    }
+    pyi_recorder_sample_info info = {e->mem.pid,       slot->os_tid,     sample->time_ns,
+                                     sample->weight_ns, sample->cpu_ns,   sample->status,
+                                     r->hook_frames,    depth};
+    r->options.on_sample(r->options.on_sample_ctx, &info);
+}
+
+/* The CPU time since the slot's previous sample (PYI_CPU_UNKNOWN if not known). */
+static uint64_t cpu_delta(pyi_engine *e, pyi_thread_slot *slot)
+{
+    uint64_t cpu_now = pyi_thread_cpu_ns(&e->threads, slot);
+    uint64_t cpu = cpu_now == PYI_CPU_UNKNOWN || slot->last_cpu_ns == PYI_CPU_UNKNOWN ||
+                           cpu_now < slot->last_cpu_ns
+                       ? PYI_CPU_UNKNOWN
+                       : cpu_now - slot->last_cpu_ns;
+    slot->last_cpu_ns = cpu_now;
+    return cpu;
+}
+
 /* One thread of one round: walk result -> sample (or a lost record). */
 static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
 {
-    pyi_recorder *r = ctx;
+    pyi_recorder *r = ((walk_context *)ctx)->r;
+    pyi_engine *e = ((walk_context *)ctx)->e;
     uint64_t now = pyi_monotonic_ns();
     pyi_thread_slot *slot;
     int created;
@@ -79,32 +117,28 @@ static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
         /* No Python frame: nothing to attribute. A thread state its creator
          * is still setting up (it carries the creator's ids) looks like
          * this too, so such states never define a thread. */
-        slot = pyi_thread_table_find(&r->threads, snap, r->round);
+        slot = pyi_thread_table_find(&e->threads, snap, r->round);
         if (slot != NULL) {
             slot->last_time_ns = now;
-            slot->last_cpu_ns = pyi_thread_cpu_ns(&r->threads, snap->native_id);
+            cpu_delta(e, slot);
         }
         return 0;
     }
-    int rc = pyi_thread_table_get(&r->threads, r->writer, snap, r->round, &slot, &created);
+    int rc = pyi_thread_table_get(&e->threads, r->writer, snap, r->round, &slot, &created);
     if (rc == PYI_E_LIMIT) {
         r->live.dropped++;
         return record_lost(r, 0, PYI_LOST_DROPPED, 1, 0);
     }
     if (rc != 0)
         return rc;
+    r->live.thread_samples++;
     uint64_t weight = created ? r->interval_ns : now - slot->last_time_ns;
-    uint64_t cpu_now = pyi_thread_cpu_ns(&r->threads, snap->native_id);
-    uint64_t cpu = cpu_now == PYI_CPU_UNKNOWN || slot->last_cpu_ns == PYI_CPU_UNKNOWN ||
-                           cpu_now < slot->last_cpu_ns
-                       ? PYI_CPU_UNKNOWN
-                       : cpu_now - slot->last_cpu_ns;
+    uint64_t cpu = cpu_delta(e, slot);
     slot->last_time_ns = now;
-    slot->last_cpu_ns = cpu_now;
     uint32_t status = status_of(snap, weight, cpu), count = 0, stack_id = 0;
     int invalid = snap->error != PYI_WALK_OK;
     if (!invalid) {
-        rc = pyi_resolver_resolve(&r->resolver, snap->frames, snap->depth, snap->truncated,
+        rc = pyi_resolver_resolve(&e->resolver, snap->frames, snap->depth, snap->truncated,
                                   r->locations, &count, &status);
         if (rc < 0)
             return rc;
@@ -121,7 +155,11 @@ static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
     }
     pyi_sample sample = {slot->trace_id, stack_id, now, weight, cpu, status};
     r->live.samples++;
-    return pyi_writer_add_sample(r->writer, &sample);
+    e->samples++;
+    rc = pyi_writer_add_sample(r->writer, &sample);
+    if (rc == 0 && r->options.on_sample != NULL)
+        hook_call(r, e, slot, &sample, count);
+    return rc;
 }
 
 static int add_marker_interval(pyi_recorder *r, uint64_t now, double cpu_share)
@@ -164,27 +202,107 @@ static int budget_check(pyi_recorder *r, uint64_t now)
     return add_marker_interval(r, now, share);
 }
 
+/* Marks an engine's process as no longer recorded (it exited, or exec'd into
+ * something else) and releases what only sampling needed. */
+static int engine_retire(pyi_recorder *r, pyi_engine *e, const char *why, uint64_t now)
+{
+    pthread_mutex_lock(&r->engines_lock);
+    e->gone = 1;
+    pthread_mutex_unlock(&r->engines_lock);
+    r->live.processes_alive--;
+    if (!e->mem.is_self) {
+        pyi_thread_table_expire(&e->threads, UINT64_MAX); /* closes its /proc files */
+        pyi_walker_destroy(&e->walker);
+        e->code_misses += e->resolver.stats.code_misses;
+        pyi_resolver_destroy(&e->resolver);
+        pyi_mem_close(&e->mem);
+    }
+    uint32_t name_id;
+    static const char name[] = "pyinst.process.end";
+    int rc = pyi_writer_intern_string(r->writer, name, sizeof name - 1, &name_id);
+    if (rc != 0)
+        return rc;
+    pyi_meta_entry args[3] = {
+        {"pid", {.kind = PYI_VALUE_INT, .i = e->mem.pid}},
+        {"process", {.kind = PYI_VALUE_INT, .i = e->process_id}},
+        {"reason", {.kind = PYI_VALUE_STRING, .s = why, .length = strlen(why)}},
+    };
+    pyi_marker marker = {0, name_id, now, 0, args, 3};
+    return pyi_writer_add_marker(r->writer, &marker);
+}
+
+/* Defines the processes added since the last round and starts walking them. */
+static int engines_adopt(pyi_recorder *r)
+{
+    pthread_mutex_lock(&r->engines_lock);
+    pyi_engine *added = r->pending;
+    r->pending = NULL;
+    pthread_mutex_unlock(&r->engines_lock);
+    while (added != NULL) {
+        pyi_engine *e = added;
+        added = e->next;
+        uint32_t parent = 0;
+        for (const pyi_engine *p = r->engines; p != NULL && e->parent_pid != 0; p = p->next)
+            if (p->mem.pid == e->parent_pid)
+                parent = p->process_id; /* the latest one with that pid wins */
+        pyi_process process = {0, parent, e->mem.pid, e->meta, e->meta_count};
+        int rc = pyi_writer_add_process(r->writer, &process, &e->process_id);
+        e->threads.process_id = e->process_id;
+        pthread_mutex_lock(&r->engines_lock);
+        pyi_engine **tail = &r->engines;
+        while (*tail != NULL)
+            tail = &(*tail)->next;
+        e->next = NULL;
+        *tail = e;
+        pthread_mutex_unlock(&r->engines_lock);
+        r->live.processes++;
+        r->live.processes_alive++;
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* One round over one process. */
+static int engine_round(pyi_recorder *r, pyi_engine *e, uint64_t now)
+{
+    walk_context ctx = {r, e};
+    int rc = pyi_walker_walk(&e->walker, on_thread, &ctx);
+    if (rc == PYI_MEM_GONE)
+        return engine_retire(r, e, "exited", now);
+    if (rc == -1) {
+        /* The runtime or an interpreter was unreadable: the whole round is
+         * lost. Another process that stays so has exec'd. */
+        if (e->unreadable_since == 0)
+            e->unreadable_since = now;
+        if (!e->mem.is_self && now - e->unreadable_since > PYI_UNREADABLE_RETIRE_NS)
+            return engine_retire(r, e, "unreadable (exec?)", now);
+        r->live.invalid++;
+        return record_lost(r, 0, PYI_LOST_INVALID, 1, 0);
+    }
+    if (rc != 0)
+        return rc;
+    e->unreadable_since = 0;
+    /* A thread missing from two rounds in a row has ended. */
+    pyi_thread_table_expire(&e->threads, r->round > 2 ? r->round - 2 : 0);
+    return 0;
+}
+
 static int round_run(pyi_recorder *r)
 {
     r->round++;
-    int rc = pyi_thread_table_apply_names(&r->threads, r->writer);
-    if (rc != 0)
-        return rc;
-    rc = pyi_walker_walk(&r->walker, on_thread, r);
-    if (rc == PYI_MEM_GONE) {
-        pyi__recorder_fail(r, PYI_E_IO, "the recorded process has exited");
-        return rc;
-    }
-    if (rc == -1) {
-        /* The runtime or an interpreter was unreadable: the whole round is lost. */
-        r->live.invalid++;
-        rc = record_lost(r, 0, PYI_LOST_INVALID, 1, 0);
-    }
+    int rc = engines_adopt(r);
+    if (rc == 0)
+        rc = pyi_thread_table_apply_names(&r->root->threads, r->writer);
+    uint64_t now = pyi_monotonic_ns();
+    for (pyi_engine *e = r->engines; rc == 0 && e != NULL; e = e->next)
+        if (!e->gone)
+            rc = engine_round(r, e, now);
     if (rc != 0)
         return rc;
     r->live.rounds++;
-    /* A thread missing from two rounds in a row has ended. */
-    pyi_thread_table_expire(&r->threads, r->round > 2 ? r->round - 2 : 0);
+    if (r->live.processes_alive == 0)
+        r->live.targets_exited = 1;
     return 0;
 }
 
@@ -221,6 +339,9 @@ static void write_final_meta(pyi_recorder *r)
         {"recorder.rate_changes", r->live.rate_changes},
         {"recorder.code_misses", r->live.code_misses},
         {"recorder.memory_syscalls", r->live.memory_syscalls},
+        {"recorder.cpu_reads", r->live.cpu_reads},
+        {"recorder.thread_samples", r->live.thread_samples},
+        {"recorder.processes", r->live.processes},
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         pyi_value v = {.kind = PYI_VALUE_INT, .i = (int64_t)items[i].value};
@@ -232,7 +353,8 @@ static void write_final_meta(pyi_recorder *r)
     pyi_writer_add_meta(r->writer, "recorder.achieved_hz", &rate);
     pyi_value nice = {.kind = PYI_VALUE_INT, .i = r->live.sampler_nice};
     pyi_writer_add_meta(r->writer, "recorder.sampler_nice", &nice);
-    pyi_value method = {.kind = PYI_VALUE_STRING, .s = pyi_mem_method_name(r->mem.method)};
+    pyi_value method = {.kind = PYI_VALUE_STRING,
+                        .s = pyi_mem_method_name(r->root->mem.method)};
     method.length = strlen(method.s);
     pyi_writer_add_meta(r->writer, "recorder.memory_method", &method);
 }
@@ -243,11 +365,20 @@ static void stats_update(pyi_recorder *r, uint64_t now)
     r->live.duration_ns = now - r->start_ns;
     r->live.sampler_cpu_ns = thread_cpu_now();
     r->live.final_interval_ns = r->interval_ns;
-    r->live.threads = r->threads.distinct;
-    r->live.memory_reads = r->mem.reads;
-    r->live.memory_syscalls = r->mem.syscalls;
-    r->live.code_misses = r->resolver.stats.code_misses;
-    r->live.memory_method = (int)r->mem.method;
+    uint64_t threads = 0, reads = 0, syscalls = 0, misses = 0, cpu_reads = 0;
+    for (const pyi_engine *e = r->engines; e != NULL; e = e->next) {
+        threads += e->threads.distinct;
+        reads += e->mem.reads;
+        syscalls += e->mem.syscalls;
+        misses += e->code_misses + e->resolver.stats.code_misses;
+        cpu_reads += e->threads.proc_reads;
+    }
+    r->live.threads = threads;
+    r->live.memory_reads = reads;
+    r->live.memory_syscalls = syscalls;
+    r->live.code_misses = misses;
+    r->live.cpu_reads = cpu_reads;
+    r->live.memory_method = (int)r->root->mem.method;
     pthread_mutex_lock(&r->stats_lock);
     r->stats = r->live;
     pthread_mutex_unlock(&r->stats_lock);
@@ -258,7 +389,7 @@ static void sampler_finish(pyi_recorder *r)
 {
     stats_update(r, pyi_monotonic_ns());
     if (r->error == 0) {
-        pyi_thread_table_apply_names(&r->threads, r->writer);
+        pyi_thread_table_apply_names(&r->root->threads, r->writer);
         write_final_meta(r);
     }
     int rc = pyi_writer_close(r->writer);
@@ -293,7 +424,9 @@ void *pyi__sampler_main(void *arg)
     uint64_t deadline = r->start_ns;
     r->window_start_ns = r->last_flush_ns = pyi_monotonic_ns();
     r->window_cpu_ns = thread_cpu_now();
-    while (r->error == 0 && sleep_until(r, deadline) == PYI_COMMAND_RUN) {
+    r->live.processes = r->live.processes_alive = 1;
+    while (r->error == 0 && !r->live.targets_exited &&
+           sleep_until(r, deadline) == PYI_COMMAND_RUN) {
         uint64_t cpu_before = thread_cpu_now();
         int rc = round_run(r);
         r->live.round_cpu_ns += thread_cpu_now() - cpu_before;

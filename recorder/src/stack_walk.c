@@ -344,7 +344,8 @@ static int thread_snapshot(pyi_walker *w, const interp_state *interp, uint64_t t
     *next = field_u64(tstate, l->tstate_next);
     snap->thread_id = field_u64(tstate, l->tstate_thread_id);
     snap->native_id = native_id_of(w, tstate, snap->thread_id);
-    if (w->only_thread != 0 && snap->thread_id != w->only_thread)
+    if ((w->only_thread != 0 && snap->thread_id != w->only_thread) ||
+        (w->only_native_id != 0 && snap->native_id != w->only_native_id))
         return 1; /* not selected: the caller skips it */
     uint64_t frame;
     if (top_frame(w, tstate, &frame) != 0) {
@@ -513,4 +514,55 @@ int32_t pyi_walker_find_tid_offset(pyi_mem_reader *mem, uint64_t pthread_address
         if (words[i] == expected_tid)
             return (int32_t)(i * sizeof words[0]);
     return -1;
+}
+
+#define TID_SCAN_WORDS 1024 /* struct pthread is about 2.3 KiB in glibc 2.36 */
+#define TID_SCAN_THREADS 64
+#define GLIBC_X86_64_TID_OFFSET 0x2d0
+
+static int tid_listed(const uint64_t *tids, size_t count, uint32_t value)
+{
+    for (size_t i = 0; i < count; i++)
+        if (tids[i] == value)
+            return 1;
+    return 0;
+}
+
+/* Whether words[k][word] is a distinct listed id for every thread k, main_tid among them. */
+static int tid_offset_fits(uint32_t (*words)[TID_SCAN_WORDS], size_t count, size_t word,
+                           const uint64_t *tids, size_t tid_count, uint64_t main_tid)
+{
+    int has_main = 0;
+    for (size_t k = 0; k < count; k++) {
+        uint32_t v = words[k][word];
+        if (v == 0 || !tid_listed(tids, tid_count, v))
+            return 0;
+        for (size_t j = 0; j < k; j++)
+            if (words[j][word] == v)
+                return 0;
+        has_main |= v == main_tid;
+    }
+    return has_main;
+}
+
+int32_t pyi_walker_learn_tid_offset(pyi_mem_reader *mem, const uint64_t *pthreads, size_t count,
+                                    const uint64_t *tids, size_t tid_count, uint64_t main_tid)
+{
+    uint32_t(*words)[TID_SCAN_WORDS] = calloc(TID_SCAN_THREADS, sizeof *words);
+    if (words == NULL)
+        return -1;
+    size_t readable = 0;
+    for (size_t i = 0; i < count && readable < TID_SCAN_THREADS; i++)
+        if (pthreads[i] != 0 &&
+            pyi_mem_read(mem, pthreads[i], words[readable], sizeof words[readable]) == 0)
+            readable++;
+    int32_t found = -1;
+    if (readable > 0 && tid_offset_fits(words, readable, GLIBC_X86_64_TID_OFFSET / 4, tids,
+                                        tid_count, main_tid))
+        found = GLIBC_X86_64_TID_OFFSET;
+    for (size_t word = 0; found < 0 && readable > 0 && word < TID_SCAN_WORDS; word++)
+        if (tid_offset_fits(words, readable, word, tids, tid_count, main_tid))
+            found = (int32_t)(word * 4);
+    free(words);
+    return found;
 }

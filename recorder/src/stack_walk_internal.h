@@ -73,6 +73,8 @@ typedef struct pyi_walker {
     uint64_t runtime;           /* address of _PyRuntime */
     uint32_t max_depth;         /* frames kept per thread */
     uint64_t only_thread;       /* 0 = all, else the thread_id whose stack is walked */
+    uint64_t only_native_id;    /* 0 = all, else the OS thread id (in the target's pid
+                                   namespace) whose stack is walked */
     int32_t pthread_tid_offset; /* offset of the TID in glibc's struct pthread; -1 unknown */
     pyi_raw_frame *frames;      /* max_depth entries */
     unsigned char *chunk_buffer; /* PYI_WALK_CHUNK_BUFFER bytes of copied data stack */
@@ -116,6 +118,17 @@ int pyi_walker_walk(pyi_walker *w, pyi_walk_fn fn, void *ctx);
  */
 int32_t pyi_walker_find_tid_offset(pyi_mem_reader *mem, uint64_t pthread_address,
                                    uint32_t expected_tid);
+
+/*
+ * The same for another process, where no thread's TID is known beforehand:
+ * reads the struct pthread of each of the count threads (their pthread_t)
+ * and returns the offset at which every one holds a distinct id from tids
+ * (the process's threads, as its namespace numbers them) with one of them
+ * main_tid (the process's own id: its main thread). Prefers glibc's x86_64
+ * offset when several fit. Returns -1 when none fits.
+ */
+int32_t pyi_walker_learn_tid_offset(pyi_mem_reader *mem, const uint64_t *pthreads, size_t count,
+                                    const uint64_t *tids, size_t tid_count, uint64_t main_tid);
 
 #ifdef __cplusplus
 }

@@ -2,11 +2,14 @@
 /* SPDX-License-Identifier: MIT */
 #include "thread_table_internal.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "mem_reader_internal.h"
 #include "pyi/errors.h"
 
 /* ---- Internal --------------------------------------------------------- */
@@ -20,17 +23,57 @@ static clockid_t thread_cpu_clock(uint64_t tid)
     return (clockid_t)((~(clockid_t)tid) * 8) | sched | per_thread;
 }
 
-static uint64_t proc_cpu_ns(int pid, uint64_t tid)
+/* Reads the first number of the thread's schedstat (ns on CPU). The file
+ * stays open between samples: one pread instead of open, read and close. */
+static uint64_t proc_cpu_ns(pyi_thread_table *t, uint64_t tid, int *fd)
 {
-    char path[96];
-    unsigned long long ns;
-    snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", pid, (unsigned long long)tid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    char text[96];
+    int pid = t->pid;
+    t->proc_reads++;
+    if (*fd < 0) {
+        t->proc_reads++;
+        snprintf(text, sizeof text, "/proc/%d/task/%llu/schedstat", pid, (unsigned long long)tid);
+        *fd = pyi_fd_move_high(open(text, O_RDONLY | O_CLOEXEC));
+        if (*fd < 0)
+            return PYI_CPU_UNKNOWN;
+    }
+    ssize_t n = pread(*fd, text, sizeof text - 1, 0);
+    if (n <= 0)
         return PYI_CPU_UNKNOWN;
-    int ok = fscanf(f, "%llu", &ns) == 1;
-    fclose(f);
-    return ok ? ns : PYI_CPU_UNKNOWN;
+    text[n] = '\0';
+    char *end;
+    unsigned long long ns = strtoull(text, &end, 10);
+    return end == text ? PYI_CPU_UNKNOWN : ns;
+}
+
+static uint64_t tid_map_find(const pyi_thread_table *t, uint64_t ns_tid)
+{
+    for (int i = 0; i < t->tid_map_count; i++)
+        if (t->tid_map[i].ns == ns_tid)
+            return t->tid_map[i].host;
+    return 0;
+}
+
+/* The id our /proc knows a thread of the target by (0 = not found). */
+static uint64_t host_tid(pyi_thread_table *t, uint64_t ns_tid)
+{
+    if (t->tid_map == NULL || ns_tid == 0)
+        return ns_tid;
+    uint64_t host = tid_map_find(t, ns_tid);
+    if (host == 0) {
+        int n = pyi_proc_tasks(t->pid, t->tid_map, PYI_THREAD_TID_MAP);
+        t->tid_map_count = n > 0 ? n : 0;
+        host = tid_map_find(t, ns_tid);
+    }
+    return host;
+}
+
+static void slot_release(pyi_thread_slot *s)
+{
+    if (s->cpu_fd >= 0)
+        close(s->cpu_fd);
+    s->cpu_fd = -1;
+    s->tstate = 0; /* keeps its stack buffers for the next thread */
 }
 
 static int slot_matches(const pyi_thread_slot *s, const pyi_thread_snapshot *snap)
@@ -73,17 +116,20 @@ static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
         if (rc != 0)
             return rc;
     }
+    uint64_t os_tid = host_tid(t, snap->native_id);
     pyi_thread thread = {0};
-    thread.process_id = 1;
-    thread.native_id = snap->native_id;
+    thread.process_id = t->process_id;
+    thread.native_id = os_tid ? os_tid : snap->native_id;
     thread.name_id = name_id;
-    thread.flags = snap->native_id == (uint64_t)t->pid ? PYI_THREAD_MAIN : 0;
+    thread.flags = snap->native_id == (uint64_t)t->ns_pid ? PYI_THREAD_MAIN : 0;
     int rc = pyi_writer_add_thread(w, &thread, &s->trace_id);
     if (rc != 0)
         return rc;
     s->tstate = snap->tstate;
     s->thread_id = snap->thread_id;
     s->native_id = snap->native_id;
+    s->os_tid = os_tid;
+    s->cpu_fd = -1;
     s->name_id = name_id;
     s->last_time_ns = 0;
     s->last_cpu_ns = PYI_CPU_UNKNOWN;
@@ -94,14 +140,26 @@ static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
 
 /* ---- Public (to recorder/) -------------------------------------------- */
 
-int pyi_thread_table_init(pyi_thread_table *t, int pid, int cpu_local)
+int pyi_thread_table_init(pyi_thread_table *t, int pid, int ns_pid, int cpu_local,
+                          uint32_t process_id)
 {
     memset(t, 0, sizeof *t);
     t->pid = pid;
+    t->ns_pid = ns_pid;
     t->cpu_local = cpu_local;
+    t->process_id = process_id;
     t->slots = calloc(PYI_THREAD_SLOTS, sizeof *t->slots);
-    if (t->slots == NULL)
+    if (ns_pid != pid)
+        t->tid_map = calloc(PYI_THREAD_TID_MAP, sizeof *t->tid_map);
+    if (t->slots == NULL || (ns_pid != pid && t->tid_map == NULL)) {
+        free(t->slots);
+        free(t->tid_map);
+        t->slots = NULL;
+        t->tid_map = NULL;
         return PYI_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < PYI_THREAD_SLOTS; i++)
+        t->slots[i].cpu_fd = -1;
     pthread_mutex_init(&t->lock, NULL);
     return 0;
 }
@@ -111,11 +169,15 @@ void pyi_thread_table_destroy(pyi_thread_table *t)
     if (t->slots == NULL)
         return;
     for (uint32_t i = 0; i < PYI_THREAD_SLOTS; i++) {
+        if (t->slots[i].cpu_fd >= 0)
+            close(t->slots[i].cpu_fd);
         free(t->slots[i].stack_locations);
         free(t->slots[i].stack_ids);
     }
     free(t->slots);
+    free(t->tid_map);
     t->slots = NULL;
+    t->tid_map = NULL;
     pthread_mutex_destroy(&t->lock);
 }
 
@@ -165,7 +227,7 @@ void pyi_thread_table_expire(pyi_thread_table *t, uint64_t before)
 {
     for (uint32_t i = 0; i < t->used; i++)
         if (t->slots[i].tstate != 0 && t->slots[i].last_round < before)
-            t->slots[i].tstate = 0; /* keeps its stack buffers for the next thread */
+            slot_release(&t->slots[i]);
     while (t->used > 0 && t->slots[t->used - 1].tstate == 0)
         t->used--;
 }
@@ -270,14 +332,19 @@ int pyi_thread_table_intern_stack(pyi_thread_slot *slot, pyi_writer *w,
     return 0;
 }
 
-uint64_t pyi_thread_cpu_ns(const pyi_thread_table *t, uint64_t native_id)
+static uint64_t local_cpu_ns(uint64_t tid)
 {
-    if (native_id == 0 || native_id > INT32_MAX)
-        return PYI_CPU_UNKNOWN;
-    if (!t->cpu_local)
-        return proc_cpu_ns(t->pid, native_id);
     struct timespec ts;
-    if (clock_gettime(thread_cpu_clock(native_id), &ts) != 0)
+    if (tid == 0 || tid > INT32_MAX || clock_gettime(thread_cpu_clock(tid), &ts) != 0)
         return PYI_CPU_UNKNOWN;
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pyi_thread_cpu_ns(pyi_thread_table *t, pyi_thread_slot *slot)
+{
+    if (slot->os_tid == 0 || slot->os_tid > INT32_MAX)
+        return PYI_CPU_UNKNOWN;
+    if (t->cpu_local)
+        return local_cpu_ns(slot->os_tid);
+    return proc_cpu_ns(t, slot->os_tid, &slot->cpu_fd);
 }

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "proc_maps_internal.h"
 #include "pyi/trace.h"
 #include "stack_walk_internal.h"
 
@@ -33,6 +34,8 @@ typedef struct pyi_thread_slot {
     uint64_t last_time_ns;  /* time of the previous sample */
     uint64_t last_cpu_ns;   /* thread CPU clock then; PYI_CPU_UNKNOWN = unknown */
     uint64_t last_round;    /* round it was last seen in */
+    uint64_t os_tid;        /* the thread's id where our /proc sees it (host namespace) */
+    int cpu_fd;             /* another process: its open /proc/.../schedstat, -1 = none */
     uint32_t *stack_locations; /* previous stack, outermost first */
     uint32_t *stack_ids;    /* stack id of each prefix of it */
     uint32_t stack_depth;
@@ -45,18 +48,28 @@ typedef struct pyi_pending_name {
     char name[PYI_THREAD_NAME_MAX];
 } pyi_pending_name;
 
+#define PYI_THREAD_TID_MAP 1024 /* threads of a process in another pid namespace */
+
 typedef struct pyi_thread_table {
     pyi_thread_slot *slots;  /* PYI_THREAD_SLOTS */
     uint32_t used;           /* slots[0..used) may be in use */
     uint64_t distinct;       /* threads ever added */
     int cpu_local;           /* per-thread CPU clocks (this process) vs /proc (another) */
-    int pid;                 /* the target process */
+    int pid;                 /* the target process, as our /proc knows it */
+    int ns_pid;              /* the same inside its own pid namespace (thread states hold
+                                ids of that namespace); == pid when it shares ours */
+    uint32_t process_id;     /* the trace's id of the process (1 = the header's) */
+    struct pyi_task_id *tid_map; /* ns_pid != pid: thread ids there -> ours; else NULL */
+    int tid_map_count;
+    uint64_t proc_reads;     /* syscalls spent reading CPU times from /proc */
     pthread_mutex_t lock;    /* guards pending */
     pyi_pending_name pending[PYI_THREAD_PENDING_NAMES];
     uint32_t pending_count;
 } pyi_thread_table;
 
-int pyi_thread_table_init(pyi_thread_table *t, int pid, int cpu_local);
+/* pid: the process as our /proc knows it; ns_pid: its pid in its own namespace. */
+int pyi_thread_table_init(pyi_thread_table *t, int pid, int ns_pid, int cpu_local,
+                          uint32_t process_id);
 void pyi_thread_table_destroy(pyi_thread_table *t);
 
 /*
@@ -88,7 +101,7 @@ int pyi_thread_table_intern_stack(pyi_thread_slot *slot, pyi_writer *w,
                                   uint32_t *stack_id);
 
 /* CPU time the thread has used, in ns, or PYI_CPU_UNKNOWN. */
-uint64_t pyi_thread_cpu_ns(const pyi_thread_table *t, uint64_t native_id);
+uint64_t pyi_thread_cpu_ns(pyi_thread_table *t, pyi_thread_slot *slot);
 
 #ifdef __cplusplus
 }

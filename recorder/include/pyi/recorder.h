@@ -44,11 +44,38 @@ typedef struct pyi_target {
 #define PYI_RECORDER_MEMORY_PROC_MEM 2 /* pread on /proc/PID/mem */
 #define PYI_RECORDER_MEMORY_MEMFD 3    /* pwrite into a memfd (this process only) */
 
+/* One frame of a sample, as a sample hook sees it. */
+typedef struct pyi_recorder_frame {
+    uint32_t function_id; /* the trace's function id (the same function in every process) */
+    const char *name;     /* qualified name, "<native>" or the callee of a native leaf */
+    const char *file;     /* "" for native and synthetic frames */
+    uint32_t line;        /* line executing, 0 = unknown */
+    uint32_t kind;        /* PYI_FUNCTION_* */
+} pyi_recorder_frame;
+
+/* A sample as a hook sees it; every pointer is valid during the call only. */
+typedef struct pyi_recorder_sample_info {
+    int64_t pid;        /* OS pid of the sampled process */
+    uint64_t native_id; /* OS thread id, 0 = unknown */
+    uint64_t time_ns;   /* CLOCK_MONOTONIC */
+    uint64_t weight_ns; /* wall time the sample stands for */
+    uint64_t cpu_ns;    /* CPU time over it, PYI_CPU_UNKNOWN if not measured */
+    uint32_t status;    /* PYI_STATUS_* */
+    const pyi_recorder_frame *frames; /* outermost first */
+    uint32_t depth;
+} pyi_recorder_sample_info;
+
+/* Called on the sampler thread after each sample is written: must be quick
+ * and must not call into the recorder. */
+typedef void (*pyi_recorder_sample_fn)(void *ctx, const pyi_recorder_sample_info *sample);
+
 typedef struct pyi_recorder_options {
     uint64_t interval_ns;   /* nominal interval between samples; 0 = 1 ms */
     uint32_t max_depth;     /* frames kept per stack (innermost); 0 = 2048, at least 64 */
     uint64_t only_thread;   /* 0 = every Python thread; else the one whose thread_id
                                (threading.get_ident()) this is */
+    uint64_t only_native_id; /* 0 = no filter; else only the thread whose OS thread id (as
+                               the target's pid namespace numbers it) this is */
     double cpu_budget;      /* share of one CPU the sampler may use before it lowers its
                                rate; 0 = 0.1 */
     uint32_t flush_ms;      /* flush the trace this often; 0 = 1000 */
@@ -62,6 +89,10 @@ typedef struct pyi_recorder_options {
                                report: COMMAND FILE" (also when a signal ends it) */
     const char *summary_label;  /* NULL = "pyinst" */
     const char *report_command; /* NULL = "pyinst-report" */
+    pyi_recorder_sample_fn on_sample; /* NULL = none */
+    void *on_sample_ctx;
+    int prefetch;           /* non-zero: each round reads what the last one read in one
+                               scatter read up front (fewer syscalls; for another process) */
 } pyi_recorder_options;
 
 #define PYI_RECORDER_NICE_DEFAULT (-10)
@@ -89,6 +120,11 @@ typedef struct pyi_recorder_stats {
     int sampler_nice;           /* the sampler thread's nice value while recording */
     uint64_t file_bytes;        /* bytes of trace written */
     int memory_method;          /* the method in use */
+    uint64_t cpu_reads;         /* /proc reads of thread CPU times (another process) */
+    uint64_t thread_samples;    /* thread walks that gave a sample or a lost record */
+    uint64_t processes;         /* processes recorded (1 + children added) */
+    uint64_t processes_alive;   /* of which still recorded */
+    int targets_exited;         /* recording ended because every recorded process exited */
 } pyi_recorder_stats;
 
 typedef struct pyi_recorder pyi_recorder;
@@ -140,6 +176,33 @@ void pyi_recorder_abandon(pyi_recorder *r);
  */
 int pyi_recorder_name_thread(pyi_recorder *r, uint64_t thread_id, uint64_t native_id,
                              const char *name);
+
+/*
+ * Adds another process to a running recording, e.g. a child of the
+ * recorded one: its threads become a new process of the same trace, whose
+ * PROCESS record carries parent_pid's trace process (0 = none) and meta
+ * (copied; keys as in the header: argv, cwd, python...). The engine is
+ * built and probed on the calling thread; the sampler adopts it at its next
+ * round. Any thread except the sampler's may call it.
+ * Returns 0, or the errors of pyi_recorder_start with the message in msg.
+ */
+int pyi_recorder_add_process(pyi_recorder *r, const pyi_target *target, int64_t parent_pid,
+                             const pyi_meta_entry *meta, size_t meta_count, char *msg,
+                             size_t msg_size);
+
+/* Whether pid is being recorded now (added, and neither exited nor exec'd). */
+int pyi_recorder_has_process(pyi_recorder *r, int64_t pid);
+
+/*
+ * Whether the sampler has finished on its own: every recorded process
+ * exited (stats.targets_exited) or an error stopped it. The trace is then
+ * complete; pyi_recorder_stop still has to be called. Any thread.
+ */
+int pyi_recorder_finished(const pyi_recorder *r);
+
+/* Writes the summary line (as options.summary_fd would get it) to fd, after
+ * pyi_recorder_stop: for callers that could not show it at the time. */
+void pyi_recorder_print_summary(const pyi_recorder *r, int fd);
 
 /* Threads the recorder runs in the target while recording (the sampler and
  * the writer's): what a thread count of the process includes besides the
