@@ -148,6 +148,11 @@ int pyi_engine_open(pyi_engine **out, const pyi_target *target,
     e->walker.only_native_id = options->only_native_id;
     e->resolver.source_pid = e->mem.is_self ? 0 : e->mem.pid;
     tid_offset_learn(e, &probe);
+    if (options->prefetch && !e->mem.is_self && pyi_mem_prefetch_enable(&e->mem) != 0) {
+        pyi_engine_free(e);
+        fail_message(msg, msg_size, "out of memory");
+        return PYI_E_NOMEM;
+    }
     *out = e;
     return 0;
 }

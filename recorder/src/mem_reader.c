@@ -250,9 +250,13 @@ int pyi_mem_read(pyi_mem_reader *m, uint64_t addr, void *dst, size_t size)
         m->faults++;
         return PYI_MEM_FAULT;
     }
+    if (m->prefetch != NULL && pyi__prefetch_lookup(m, addr, dst, size))
+        return 0;
     int rc = read_with_method(m, addr, dst, size);
     if (rc != 0)
         m->faults++;
+    else if (m->prefetch != NULL)
+        pyi__prefetch_log(m, addr, size);
     return rc;
 }
 
@@ -261,46 +265,91 @@ int pyi_mem_read_u64(pyi_mem_reader *m, uint64_t addr, uint64_t *value)
     return pyi_mem_read(m, addr, value, sizeof *value);
 }
 
-/* One process_vm_readv for up to MAX_IOV spans; on a short read, finds which
- * spans failed by reading the rest one at a time. */
+/* One process_vm_readv for up to MAX_IOV spans. The kernel stops at the
+ * first span it cannot read completely: that one failed, and the rest are
+ * read again in one more call, as many times as spans fail. */
 static int read_spans_batch(pyi_mem_reader *m, const pyi_mem_span *spans, size_t count,
                             unsigned char *failed)
 {
     struct iovec local[MAX_IOV], remote[MAX_IOV];
-    size_t total = 0;
-    for (size_t i = 0; i < count; i++) {
-        local[i].iov_base = spans[i].dst;
-        local[i].iov_len = spans[i].size;
-        remote[i].iov_base = (void *)(uintptr_t)spans[i].addr;
-        remote[i].iov_len = spans[i].size;
-        total += spans[i].size;
-    }
-    m->syscalls++;
-    ssize_t got = process_vm_readv(m->pid, local, count, remote, count, 0);
-    if (got == (ssize_t)total)
-        return 0;
-    if (got < 0 && errno == ESRCH)
-        return PYI_MEM_GONE;
-    /* The kernel stops at the first span it cannot read completely. */
-    size_t done = 0, consumed = got > 0 ? (size_t)got : 0;
-    while (done < count && consumed >= spans[done].size)
-        consumed -= spans[done++].size;
     int result = 0;
-    for (size_t i = done; i < count; i++) {
-        int rc = read_vm_readv(m, spans[i].addr, spans[i].dst, spans[i].size);
-        if (rc == PYI_MEM_GONE)
-            return rc;
-        if (rc != 0) {
-            result = PYI_MEM_FAULT;
-            if (failed != NULL)
-                failed[i] = 1;
+    size_t first = 0;
+    while (first < count) {
+        size_t total = 0, n = count - first;
+        for (size_t i = 0; i < n; i++) {
+            local[i].iov_base = spans[first + i].dst;
+            local[i].iov_len = spans[first + i].size;
+            remote[i].iov_base = (void *)(uintptr_t)spans[first + i].addr;
+            remote[i].iov_len = spans[first + i].size;
+            total += spans[first + i].size;
         }
+        m->syscalls++;
+        ssize_t got = process_vm_readv(m->pid, local, n, remote, n, 0);
+        if (got == (ssize_t)total)
+            return result;
+        if (got < 0 && errno == ESRCH)
+            return PYI_MEM_GONE;
+        if (got < 0 && errno != EFAULT) {
+            int hard = errno_to_result(errno); /* EPERM...: nothing more will be read */
+            if (failed != NULL)
+                memset(failed + first, 1, count - first);
+            return hard;
+        }
+        size_t done = 0, consumed = got > 0 ? (size_t)got : 0;
+        while (done < n && consumed >= spans[first + done].size)
+            consumed -= spans[first + done++].size;
+        result = PYI_MEM_FAULT;
+        if (failed != NULL)
+            failed[first + done] = 1;
+        first += done + 1;
     }
     return result;
 }
 
 int pyi_mem_read_spans(pyi_mem_reader *m, const pyi_mem_span *spans, size_t count,
                        unsigned char *failed)
+{
+    if (m->prefetch == NULL)
+        return pyi__mem_read_spans_raw(m, spans, count, failed);
+    /* Serve what the round's prefetch holds; read the rest in one batch. */
+    pyi_mem_span missing[64];
+    size_t where[64], n = 0;
+    int result = 0;
+    if (failed != NULL)
+        memset(failed, 0, count);
+    for (size_t i = 0; i < count; i++) {
+        if (pyi__prefetch_lookup(m, spans[i].addr, spans[i].dst, spans[i].size))
+            continue;
+        if (n == 64) { /* rare: a deep stack of code objects never seen */
+            int rc = pyi_mem_read(m, spans[i].addr, spans[i].dst, spans[i].size);
+            if (rc == PYI_MEM_GONE)
+                return rc;
+            if (rc != 0 && failed != NULL)
+                failed[i] = 1;
+            result = rc != 0 ? PYI_MEM_FAULT : result;
+            continue;
+        }
+        where[n] = i;
+        missing[n++] = spans[i];
+    }
+    unsigned char missing_failed[64];
+    int rc = n ? pyi__mem_read_spans_raw(m, missing, n, missing_failed) : 0;
+    if (rc == PYI_MEM_GONE)
+        return rc;
+    for (size_t k = 0; k < n; k++) {
+        if (rc != 0 && missing_failed[k]) {
+            if (failed != NULL)
+                failed[where[k]] = 1;
+            result = PYI_MEM_FAULT;
+        } else {
+            pyi__prefetch_log(m, missing[k].addr, missing[k].size);
+        }
+    }
+    return result;
+}
+
+int pyi__mem_read_spans_raw(pyi_mem_reader *m, const pyi_mem_span *spans, size_t count,
+                            unsigned char *failed)
 {
     int result = 0;
     m->reads++;
@@ -334,6 +383,7 @@ int pyi_mem_read_spans(pyi_mem_reader *m, const pyi_mem_span *spans, size_t coun
 
 void pyi_mem_close(pyi_mem_reader *m)
 {
+    pyi__prefetch_free(m);
     if (m->proc_mem_fd == 0 && m->memfd == 0 && m->memfd_view == NULL)
         return; /* zeroed, never opened */
     release_method(m);

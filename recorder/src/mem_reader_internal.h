@@ -39,6 +39,8 @@ typedef enum pyi_memory_method {
 
 #define PYI_MEM_MEMFD_SIZE (1u << 20) /* largest single read through the memfd method */
 
+typedef struct pyi_mem_prefetch pyi_mem_prefetch;
+
 typedef struct pyi_mem_reader {
     int pid;                   /* target process; the caller's own pid for in-process */
     int is_self;               /* 1 when pid is this process */
@@ -49,6 +51,8 @@ typedef struct pyi_mem_reader {
     uint64_t reads;            /* read calls made (each may be one or more syscalls) */
     uint64_t syscalls;         /* syscalls issued by reads */
     uint64_t faults;           /* reads that failed */
+    pyi_mem_prefetch *prefetch; /* round prefetch (mem_prefetch.c), NULL = off */
+    uint64_t prefetch_hits;    /* reads served from the round's prefetched copies */
 } pyi_mem_reader;
 
 /* One piece of a scatter read: size bytes at remote address addr into dst. */
@@ -85,6 +89,41 @@ int pyi_mem_read_u64(pyi_mem_reader *m, uint64_t addr, uint64_t *value);
 
 /* Releases descriptors and mappings. Safe on a zeroed or already closed reader. */
 void pyi_mem_close(pyi_mem_reader *m);
+
+/* ---- Round prefetch (mem_prefetch.c) ----
+ *
+ * A sampling round reads nearly the same ranges as the round before: the
+ * runtime and interpreter fields, each thread state, its current frame's
+ * holder, its data stack, the heads of the code objects on its stack. With
+ * prefetch on, every successful read of a round is logged, and the next
+ * round starts by reading all of those ranges in one scatter read (one
+ * process_vm_readv per 1024 ranges). Reads inside the round are then
+ * served from those copies when their start address was logged with at
+ * least their size, and only the rest cost a syscall (and are logged for
+ * the round after). The copies all come from one moment at the round's
+ * start, which is no less consistent than reading them one by one.
+ */
+
+/* Turns round prefetch on. 0 or PYI_E_NOMEM. */
+int pyi_mem_prefetch_enable(pyi_mem_reader *m);
+
+/* Reads last round's ranges up front; later reads may be served from them. */
+void pyi_mem_round_begin(pyi_mem_reader *m);
+
+/* Ends the round: the copies are no longer used; this round's log becomes the plan. */
+void pyi_mem_round_end(pyi_mem_reader *m);
+
+/* Says that [addr, addr + extent) is readable as one object (a data-stack
+ * chunk), so that next round's prefetch of the read at addr may copy more
+ * than was asked this time (the used part grows and shrinks). */
+void pyi_mem_note_extent(pyi_mem_reader *m, uint64_t addr, uint64_t extent);
+
+/* Internal to the reader: the prefetch hooks of pyi_mem_read/_spans. */
+int pyi__prefetch_lookup(pyi_mem_reader *m, uint64_t addr, void *dst, size_t size);
+void pyi__prefetch_log(pyi_mem_reader *m, uint64_t addr, size_t size);
+void pyi__prefetch_free(pyi_mem_reader *m);
+int pyi__mem_read_spans_raw(pyi_mem_reader *m, const pyi_mem_span *spans, size_t count,
+                            unsigned char *failed);
 
 /*
  * Moves a descriptor of ours high (close-on-exec), out of the range a

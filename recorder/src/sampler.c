@@ -267,7 +267,9 @@ static int engines_adopt(pyi_recorder *r)
 static int engine_round(pyi_recorder *r, pyi_engine *e, uint64_t now)
 {
     walk_context ctx = {r, e};
+    pyi_mem_round_begin(&e->mem);
     int rc = pyi_walker_walk(&e->walker, on_thread, &ctx);
+    pyi_mem_round_end(&e->mem);
     if (rc == PYI_MEM_GONE)
         return engine_retire(r, e, "exited", now);
     if (rc == -1) {

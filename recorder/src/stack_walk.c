@@ -62,8 +62,13 @@ static void chunks_start(pyi_walker *w, const unsigned char *tstate)
     uint64_t top = field_u64(tstate, l->tstate_datastack_top);
     if (chunk == 0 || top <= chunk || top - chunk > PYI_WALK_CHUNK_BUFFER)
         return;
-    if (chunk_copy(w, chunk, top) == 0)
+    if (chunk_copy(w, chunk, top) == 0) {
         w->next_chunk = field_u64(w->chunk_buffer, l->chunk_previous);
+        /* The whole chunk is one allocation: the next round may copy more of it. */
+        uint64_t size = field_u64(w->chunk_buffer, l->chunk_size);
+        if (size >= top - chunk && size <= PYI_WALK_CHUNK_BUFFER)
+            pyi_mem_note_extent(w->mem, chunk, size);
+    }
 }
 
 /* Copies the next older chunk (header first: its saved top says how much is used). */
