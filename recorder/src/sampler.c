@@ -56,14 +56,16 @@ static int record_lost(pyi_recorder *r, uint32_t thread_id, uint32_t reason, uin
     return pyi_writer_add_lost(r->writer, &lost);
 }
 
-static uint32_t status_of(const pyi_thread_snapshot *snap, uint64_t weight, uint64_t cpu)
+/* running: the thread's OS state (another process, -1 = not known). */
+static uint32_t status_of(const pyi_thread_snapshot *snap, uint64_t weight, uint64_t cpu,
+                          int running)
 {
     uint32_t status = 0;
     if (snap->holds_gil == 1)
         status |= PYI_STATUS_HOLDS_GIL;
     if (snap->gc_running == 1)
         status |= PYI_STATUS_IN_GC;
-    if (cpu != PYI_CPU_UNKNOWN && cpu * 2 > weight)
+    if (running >= 0 ? running == 1 : cpu != PYI_CPU_UNKNOWN && cpu * 2 > weight)
         status |= PYI_STATUS_ON_CPU;
     return status;
 }
@@ -135,7 +137,7 @@ static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
     uint64_t weight = created ? r->interval_ns : now - slot->last_time_ns;
     uint64_t cpu = cpu_delta(e, slot);
     slot->last_time_ns = now;
-    uint32_t status = status_of(snap, weight, cpu), count = 0, stack_id = 0;
+    uint32_t status = status_of(snap, weight, cpu, slot->running), count = 0, stack_id = 0;
     int invalid = snap->error != PYI_WALK_OK;
     if (!invalid) {
         rc = pyi_resolver_resolve(&e->resolver, snap->frames, snap->depth, snap->truncated,

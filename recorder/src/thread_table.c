@@ -23,27 +23,36 @@ static clockid_t thread_cpu_clock(uint64_t tid)
     return (clockid_t)((~(clockid_t)tid) * 8) | sched | per_thread;
 }
 
-/* Reads the first number of the thread's schedstat (ns on CPU). The file
- * stays open between samples: one pread instead of open, read and close. */
-static uint64_t proc_cpu_ns(pyi_thread_table *t, uint64_t tid, int *fd)
+/* CPU time and state of a thread of another process, from its /proc stat
+ * (kept open between samples: one pread instead of open, read and close).
+ * The kernel brings a running thread's CPU time up to date only at its
+ * scheduler tick (every few ms), so per-sample CPU deltas are coarse: the
+ * state letter says whether it is on CPU now (R: running or runnable). */
+static uint64_t proc_cpu_ns(pyi_thread_table *t, pyi_thread_slot *s)
 {
-    char text[96];
-    int pid = t->pid;
+    char text[512];
+    s->running = -1;
     t->proc_reads++;
-    if (*fd < 0) {
+    if (s->cpu_fd < 0) {
         t->proc_reads++;
-        snprintf(text, sizeof text, "/proc/%d/task/%llu/schedstat", pid, (unsigned long long)tid);
-        *fd = pyi_fd_move_high(open(text, O_RDONLY | O_CLOEXEC));
-        if (*fd < 0)
+        snprintf(text, sizeof text, "/proc/%d/task/%llu/stat", t->pid,
+                 (unsigned long long)s->os_tid);
+        s->cpu_fd = pyi_fd_move_high(open(text, O_RDONLY | O_CLOEXEC));
+        if (s->cpu_fd < 0)
             return PYI_CPU_UNKNOWN;
     }
-    ssize_t n = pread(*fd, text, sizeof text - 1, 0);
+    ssize_t n = pread(s->cpu_fd, text, sizeof text - 1, 0);
     if (n <= 0)
         return PYI_CPU_UNKNOWN;
     text[n] = '\0';
-    char *end;
-    unsigned long long ns = strtoull(text, &end, 10);
-    return end == text ? PYI_CPU_UNKNOWN : ns;
+    const char *fields = strrchr(text, ')'); /* the name may hold spaces and parentheses */
+    char state;
+    unsigned long long user, system;
+    if (fields == NULL || sscanf(fields + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
+                                 &state, &user, &system) != 3)
+        return PYI_CPU_UNKNOWN;
+    s->running = state == 'R';
+    return (user + system) * t->ns_per_tick;
 }
 
 static uint64_t tid_map_find(const pyi_thread_table *t, uint64_t ns_tid)
@@ -100,6 +109,26 @@ static int take_pending(pyi_thread_table *t, uint64_t thread_id, uint64_t native
     return 0;
 }
 
+/* A name for a thread of another process, which cannot tell us threading's
+ * names: the main thread is MainThread; another is named after its OS name
+ * when the program set one (CPython 3.8-3.13 leave it as the process's). */
+static int outside_name(const pyi_thread_table *t, uint64_t native_id, uint64_t os_tid,
+                        char *name)
+{
+    if (native_id == (uint64_t)t->ns_pid) {
+        snprintf(name, PYI_THREAD_NAME_MAX, "MainThread");
+        return 1;
+    }
+    char task[64], process[64];
+    snprintf(task, sizeof task, "task/%llu/comm", (unsigned long long)os_tid);
+    if (os_tid == 0 || pyi_proc_read_file(t->pid, task, name, PYI_THREAD_NAME_MAX) <= 0 ||
+        pyi_proc_read_file(t->pid, "comm", process, sizeof process) <= 0)
+        return 0;
+    name[strcspn(name, "\n")] = '\0';
+    process[strcspn(process, "\n")] = '\0';
+    return name[0] != '\0' && strcmp(name, process) != 0;
+}
+
 static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
                        const pyi_thread_snapshot *snap)
 {
@@ -111,12 +140,14 @@ static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
         named = take_pending(t, snap->thread_id, snap->native_id, name);
         pthread_mutex_unlock(&t->lock);
     }
+    uint64_t os_tid = host_tid(t, snap->native_id);
+    if (!named && !t->cpu_local)
+        named = outside_name(t, snap->native_id, os_tid, name);
     if (named) {
         int rc = pyi_writer_intern_string(w, name, strlen(name), &name_id);
         if (rc != 0)
             return rc;
     }
-    uint64_t os_tid = host_tid(t, snap->native_id);
     pyi_thread thread = {0};
     thread.process_id = t->process_id;
     thread.native_id = os_tid ? os_tid : snap->native_id;
@@ -130,6 +161,7 @@ static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
     s->native_id = snap->native_id;
     s->os_tid = os_tid;
     s->cpu_fd = -1;
+    s->running = -1;
     s->name_id = name_id;
     s->last_time_ns = 0;
     s->last_cpu_ns = PYI_CPU_UNKNOWN;
@@ -148,6 +180,8 @@ int pyi_thread_table_init(pyi_thread_table *t, int pid, int ns_pid, int cpu_loca
     t->ns_pid = ns_pid;
     t->cpu_local = cpu_local;
     t->process_id = process_id;
+    long ticks = sysconf(_SC_CLK_TCK);
+    t->ns_per_tick = ticks > 0 ? 1000000000u / (uint64_t)ticks : 10000000u;
     t->slots = calloc(PYI_THREAD_SLOTS, sizeof *t->slots);
     if (ns_pid != pid)
         t->tid_map = calloc(PYI_THREAD_TID_MAP, sizeof *t->tid_map);
@@ -346,5 +380,5 @@ uint64_t pyi_thread_cpu_ns(pyi_thread_table *t, pyi_thread_slot *slot)
         return PYI_CPU_UNKNOWN;
     if (t->cpu_local)
         return local_cpu_ns(slot->os_tid);
-    return proc_cpu_ns(t, slot->os_tid, &slot->cpu_fd);
+    return proc_cpu_ns(t, slot);
 }

@@ -35,7 +35,9 @@ typedef struct pyi_thread_slot {
     uint64_t last_cpu_ns;   /* thread CPU clock then; PYI_CPU_UNKNOWN = unknown */
     uint64_t last_round;    /* round it was last seen in */
     uint64_t os_tid;        /* the thread's id where our /proc sees it (host namespace) */
-    int cpu_fd;             /* another process: its open /proc/.../schedstat, -1 = none */
+    int cpu_fd;             /* another process: its open /proc/.../task/TID/stat, -1 = none */
+    int running;            /* another process: its state was R at the last CPU read;
+                               -1 = unknown (this process: CPU clocks tell) */
     uint32_t *stack_locations; /* previous stack, outermost first */
     uint32_t *stack_ids;    /* stack id of each prefix of it */
     uint32_t stack_depth;
@@ -62,6 +64,7 @@ typedef struct pyi_thread_table {
     struct pyi_task_id *tid_map; /* ns_pid != pid: thread ids there -> ours; else NULL */
     int tid_map_count;
     uint64_t proc_reads;     /* syscalls spent reading CPU times from /proc */
+    uint64_t ns_per_tick;    /* /proc's CPU times count clock ticks of this length */
     pthread_mutex_t lock;    /* guards pending */
     pyi_pending_name pending[PYI_THREAD_PENDING_NAMES];
     uint32_t pending_count;
