@@ -29,8 +29,7 @@ static int set_env(const char *name, const char *value, char *err, size_t err_si
     return -1;
 }
 
-/* How to show the report: pyinst-report on PATH, else the one next to us. */
-static void report_command(char *out, size_t size)
+void record_report_command(char *out, size_t size)
 {
     char exe[PATH_MAX], found[PATH_MAX];
     if (record_find_program("pyinst-report", found, sizeof found) == 0) {
@@ -66,7 +65,7 @@ static int prepare_environment(const record_options *o, const char *package_dir,
     const char *original = getenv("PYTHONPATH");
     snprintf(path, sizeof path, "%s" BOOT_SUBDIR "%s%s", package_dir,
              original && original[0] ? ":" : "", original ? original : "");
-    report_command(report, sizeof report);
+    record_report_command(report, sizeof report);
     snprintf(number, sizeof number, "%u", o->max_depth);
     int rc = (original != NULL ? set_env("PYINST_RECORD_PYTHONPATH", original, err, err_size)
                                : 0) |
@@ -125,6 +124,8 @@ int main(int argc, char **argv)
     int rc = record_parse_args(argc, argv, &o, err, sizeof err);
     if (rc == 1)
         return 0;
+    if (rc == 0 && record_uses_attach(&o))
+        return record_attach_main(&o, argc, argv);
     if (rc == 0)
         rc = check_target(&o, err, sizeof err);
     if (rc == 0)

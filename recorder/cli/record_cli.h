@@ -5,6 +5,8 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* How the program is named on the command line. */
 typedef enum record_run_kind {
@@ -23,6 +25,11 @@ typedef struct record_options {
     double cpu_budget;       /* --cpu-budget, 0 = the recorder's default */
     int sampler_nice;        /* --sampler-nice, default -10 */
     int quiet;               /* -q: no summary */
+    int64_t pid;             /* -p/--pid: attach to this process, 0 = run a program */
+    double duration;         /* -d/--duration seconds, 0 = until stopped */
+    int subprocesses;        /* --subprocesses: follow children (spawns, then attaches) */
+    int live;                /* --live: a top-like view while recording */
+    uint64_t thread_tid;     /* --threads TID: only this OS thread (attach) */
     record_run_kind kind;
     const char *target;      /* script path, module name or code */
     char **args;             /* the program's own arguments */
@@ -30,7 +37,11 @@ typedef struct record_options {
 } record_options;
 
 /* Exit statuses of pyinst-record itself (the program's own status otherwise). */
-#define RECORD_EXIT_USAGE 2
+#define RECORD_EXIT_FAILED 1 /* recording failed after it started */
+#define RECORD_EXIT_USAGE 2  /* bad arguments, or a process that cannot be recorded */
+
+/* Whether the options ask for the attach engine (another process, or spawn then attach). */
+int record_uses_attach(const record_options *o);
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version printed and we
  * should exit 0, -1 on an error (message in err). */
@@ -58,5 +69,12 @@ int record_find_program(const char *name, char *out, size_t size);
 
 /* Writes a default trace name (pyinst-YYYYmmdd-HHMMSS[-N].pyitrace) into out. */
 void record_default_output(char *out, size_t size);
+
+/* How to show the report: "pyinst-report" on PATH, else the one next to us. */
+void record_report_command(char *out, size_t size);
+
+/* Records another process (o->pid), or runs the program and records it from
+ * outside (--subprocesses, --live). Returns the exit status. */
+int record_attach_main(const record_options *o, int argc, char **argv);
 
 #endif /* PYI_RECORD_CLI_H */

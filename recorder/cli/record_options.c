@@ -69,6 +69,14 @@ static int parse_option(int argc, char **argv, int *i, record_options *o, char *
         o->quiet = 1;
         return 0;
     }
+    if (strcmp(arg, "--subprocesses") == 0) {
+        o->subprocesses = 1;
+        return 0;
+    }
+    if (strcmp(arg, "--live") == 0) {
+        o->live = 1;
+        return 0;
+    }
 #define VALUE()                                                                            \
     if ((value = option_value(argc, argv, i, arg, n, err, err_size)) == NULL)              \
         return -1
@@ -86,13 +94,31 @@ static int parse_option(int argc, char **argv, int *i, record_options *o, char *
     } else if (is_option(arg, NULL, "--python", &n)) {
         VALUE();
         o->python = value;
-    } else if (is_option(arg, NULL, "--threads", &n)) {
+    } else if (is_option(arg, "-p", "--pid", &n)) {
         VALUE();
-        if (strcmp(value, "all") != 0 && strcmp(value, "main") != 0) {
-            snprintf(err, err_size, "--threads takes 'all' or 'main', not '%s'", value);
+        if (parse_number(value, 1, 4194304, &number) != 0 || number != (double)(int64_t)number) {
+            snprintf(err, err_size, "--pid takes a process id, not '%s'", value);
             return -1;
         }
-        o->threads = value;
+        o->pid = (int64_t)number;
+    } else if (is_option(arg, "-d", "--duration", &n)) {
+        VALUE();
+        if (parse_number(value, 0.001, 1e7, &o->duration) != 0) {
+            snprintf(err, err_size, "--duration takes seconds (more than 0), not '%s'", value);
+            return -1;
+        }
+    } else if (is_option(arg, NULL, "--threads", &n)) {
+        VALUE();
+        char *end;
+        unsigned long long tid = strtoull(value, &end, 10);
+        if (strcmp(value, "all") != 0 && strcmp(value, "main") != 0 &&
+            (end == value || *end != '\0' || tid == 0)) {
+            snprintf(err, err_size, "--threads takes 'all', 'main' or a thread id, not '%s'",
+                     value);
+            return -1;
+        }
+        o->threads = end != value && *end == '\0' ? "tid" : value;
+        o->thread_tid = end != value && *end == '\0' ? tid : 0;
     } else if (is_option(arg, NULL, "--max-depth", &n)) {
         VALUE();
         if (parse_number(value, 64, 1u << 20, &number) != 0) {
@@ -130,15 +156,25 @@ void record_usage(FILE *out)
     fputs("usage: pyinst-record [options] script.py [args...]\n"
           "       pyinst-record [options] -m module [args...]\n"
           "       pyinst-record [options] -c code [args...]\n"
+          "       pyinst-record [options] --pid PID\n"
           "\n"
-          "Runs a Python program unchanged and records where its threads spend time\n"
-          "into a .pyitrace file (see it with pyinst-report FILE).\n"
+          "Runs a Python program unchanged, or attaches to a running one, and records\n"
+          "where its threads spend time into a .pyitrace file (see it with\n"
+          "pyinst-report FILE).\n"
           "\n"
           "options:\n"
           "  -o, --outfile FILE     trace to write (default: pyinst-DATE-TIME.pyitrace here)\n"
           "  -i, --interval SECS    time between samples, jittered +-25% (default 0.001)\n"
+          "  -p, --pid PID          record the running process PID from outside, without\n"
+          "                         stopping it (needs permission to read its memory)\n"
+          "  -d, --duration SECS    stop recording after SECS (default: until Ctrl-C, or\n"
+          "                         until the process exits)\n"
+          "      --subprocesses     also record the Python children and grandchildren\n"
+          "                         (each as its own process in the trace)\n"
+          "      --live             show the busiest functions while recording (q quits)\n"
           "      --python PATH      CPython 3.8-3.13 interpreter to run (default: python3)\n"
-          "      --threads WHICH    'all' Python threads (default) or just the 'main' one\n"
+          "      --threads WHICH    'all' Python threads (default), just the 'main' one, or\n"
+          "                         (attaching) the one with that OS thread id\n"
           "      --max-depth N      innermost frames kept per stack (default 2048)\n"
           "      --cpu-budget SHARE sampler CPU allowed before it slows down (default 0.1)\n"
           "      --sampler-nice N   the sampler thread's nice value, when permitted (-10;\n"
@@ -148,7 +184,9 @@ void record_usage(FILE *out)
           "      --version          the version\n"
           "\n"
           "pyinst-record becomes the program (same pid, exit status, output and\n"
-          "signals). Processes it forks or executes are not recorded.\n",
+          "signals), and processes it forks or executes are not recorded. With\n"
+          "--subprocesses or --live it starts the program as its child instead and\n"
+          "records it from outside, as --pid does; it exits with the program's status.\n",
           out);
 }
 
@@ -171,6 +209,10 @@ int record_parse_args(int argc, char **argv, record_options *o, char *err, size_
                 snprintf(err, err_size, "%s needs a %s", arg, arg[1] == 'm' ? "module" : "program");
                 return -1;
             }
+            if (o->pid != 0) {
+                snprintf(err, err_size, "give either --pid or a program to run, not both");
+                return -1;
+            }
             o->kind = arg[1] == 'm' ? RECORD_RUN_MODULE : RECORD_RUN_CODE;
             o->target = argv[i + 1];
             o->args = argv + i + 2;
@@ -183,6 +225,17 @@ int record_parse_args(int argc, char **argv, record_options *o, char *err, size_
         if (rc != 0)
             return rc;
     }
+    if (o->pid != 0) {
+        if (i < argc) {
+            snprintf(err, err_size, "give either --pid or a program to run, not both");
+            return -1;
+        }
+        return 0;
+    }
+    if (o->thread_tid != 0) {
+        snprintf(err, err_size, "--threads TID needs --pid");
+        return -1;
+    }
     if (i >= argc) {
         snprintf(err, err_size, "no program to run (give script.py, -m module or -c code)");
         return -1;
@@ -192,6 +245,11 @@ int record_parse_args(int argc, char **argv, record_options *o, char *err, size_
     o->args = argv + i + 1;
     o->arg_count = argc - i - 1;
     return 0;
+}
+
+int record_uses_attach(const record_options *o)
+{
+    return o->pid != 0 || o->subprocesses || o->live;
 }
 
 void record_default_output(char *out, size_t size)
