@@ -185,8 +185,9 @@ void record_usage(FILE *out)
           "\n"
           "pyinst-record becomes the program (same pid, exit status, output and\n"
           "signals), and processes it forks or executes are not recorded. With\n"
-          "--subprocesses or --live it starts the program as its child instead and\n"
-          "records it from outside, as --pid does; it exits with the program's status.\n",
+          "--subprocesses, --live or --duration it starts the program as its child\n"
+          "instead and records it from outside, as --pid does; it exits with the\n"
+          "program's status.\n",
           out);
 }
 
@@ -249,7 +250,7 @@ int record_parse_args(int argc, char **argv, record_options *o, char *err, size_
 
 int record_uses_attach(const record_options *o)
 {
-    return o->pid != 0 || o->subprocesses || o->live;
+    return o->pid != 0 || o->subprocesses || o->live || o->duration > 0;
 }
 
 void record_default_output(char *out, size_t size)

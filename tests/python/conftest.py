@@ -25,6 +25,8 @@ def pytest_addoption(parser):
     parser.addoption("--python", default="/usr/bin/python3", help="interpreter under test")
     parser.addoption("--bindir", required=True, help="folder with pyinst-record/-report")
     parser.addoption("--pythonpath", default="", help="folder holding the pyinst package")
+    parser.addoption("--attach-pythons", default="",
+                     help="comma-separated interpreters for test_attach.py (empty: skip it)")
 
 
 def _default_sigint():

@@ -8,7 +8,7 @@ import pytest
 BAD_ARGUMENTS = [
     ([], "no program to run"),
     (["--interval", "abc", "x.py"], "--interval takes seconds"),
-    (["--threads", "some", "x.py"], "--threads takes 'all' or 'main'"),
+    (["--threads", "some", "x.py"], "--threads takes 'all', 'main' or a thread id"),
     (["--bogus", "x.py"], "unknown option '--bogus'"),
     (["-m"], "-m needs a module"),
     (["missing_script.py"], "cannot run missing_script.py: No such file or directory"),

@@ -24,6 +24,7 @@ class Trace:
         self.header = {}
         self.strings = {0: ""}
         self.functions, self.locations, self.stacks, self.threads = {}, {}, {}, {}
+        self.processes = {}
         self.samples, self.lost, self.markers = [], [], []
         self.meta, self.end, self.stats = {}, None, None
         for line in result.stdout.splitlines():
@@ -43,6 +44,8 @@ class Trace:
             self.stacks[rec["id"]] = rec
         elif kind == "thread":
             self.threads[rec["id"]] = rec  # a later record renames
+        elif kind == "process":
+            self.processes[rec["id"]] = rec
         elif kind == "sample":
             self.samples.append(rec)
         elif kind == "lost":
