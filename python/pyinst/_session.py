@@ -115,8 +115,13 @@ class Session:
             self.path = os.fspath(trace)
             self._trace = self.path
         else:
+            try:
+                view = memoryview(trace)
+            except TypeError:
+                raise TypeError("pyinst: a trace is a path or a bytes-like object, not %s"
+                                % type(trace).__name__) from None
             self.path = None
-            self._trace = bytes(trace)  # our own copy: the caller may reuse its buffer
+            self._trace = view.tobytes()  # our own copy: the caller may reuse its buffer
         info = _report().info(self._trace)
         self.start_time = info["start_time"]
         self.duration = info["duration"]

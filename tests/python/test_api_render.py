@@ -193,6 +193,7 @@ expect("processor", lambda: profiler.output_text(processors={"nosuch": True}))
 expect("garbage", lambda: pyinst.Session(b"not a trace at all"))
 expect("empty", lambda: pyinst.Session(b""))
 expect("missing", lambda: pyinst.Session.load("missing.pyitrace"))
+expect("not_a_trace", lambda: pyinst.Session(5))
 report(errors=errors, is_value_error=issubclass(pyinst.TraceError, ValueError))
 ''')
     errors = out["errors"]
@@ -209,6 +210,7 @@ report(errors=errors, is_value_error=issubclass(pyinst.TraceError, ValueError))
                                  "E_NOT_TRACE"]
     assert errors["empty"][2] == "E_EMPTY"
     assert errors["missing"][0] == "FileNotFoundError" and "missing" in errors["missing"][1]
+    assert errors["not_a_trace"][0] == "TypeError" and "bytes-like" in errors["not_a_trace"][1]
     assert out["is_value_error"]
 
 
