@@ -12,7 +12,7 @@ def fib(n):
 
 def busy():
     """Pure Python work: about half of the main thread's time."""
-    return fib(24)
+    return fib(27)
 
 
 def wait_for_io():

@@ -685,9 +685,12 @@ def next_id(st, top, v, what):
     """Spec §5 "Ids" rule 1: each definition uses the next id. A salvaging
     reader accepts ids that skip forward over what was lost (spec §8 rule 4,
     N27b); a lower id is still a redefinition."""
-    if v == top + 1 or (st.salvage and v > top + 1):
+    if v == top + 1 or (st.salvage and top + 1 < v <= top + 1 + MAX_ID_SKIP):
         return
     raise Corrupt("%s %d is not the next id (%d)" % (what, v, top + 1))
+
+
+MAX_ID_SKIP = 1 << 20  # spec §11: most ids a salvaging reader skips at once
 
 
 def define(st, kind, v):

@@ -43,10 +43,14 @@ int cmd_dump(int argc, char **argv)
     if (rc) {
         fflush(stdout);
         report_error("%s [%s]", pyi_reader_error_detail(r), pyi_err_name(rc));
-    } else if (pyi_reader_get_stats(r)->truncated) {
-        /* the last damage note is the cut tail (spec §8: say what was ignored) */
-        size_t notes = pyi_reader_damage_count(r);
-        report_error("%s: warning: %s", path, notes ? pyi_reader_damage(r, notes - 1) : "truncated");
+    } else {
+        /* spec §8: say what was skipped (damage, salvage) or ignored (a cut tail) */
+        for (size_t i = 0; i < pyi_reader_damage_count(r); i++)
+            report_error("%s: warning: %s", path, pyi_reader_damage(r, i));
+        uint64_t dropped = pyi_reader_get_stats(r)->dropped_records;
+        if (dropped)
+            report_error("%s: warning: %llu records referred to undefined ids and were dropped",
+                         path, (unsigned long long)dropped);
     }
     pyi_reader_free(r);
     return rc ? 2 : 0;

@@ -8,6 +8,8 @@
 #ifndef PYI_COMMANDS_H
 #define PYI_COMMANDS_H
 
+#include <stddef.h>
+
 int cmd_info(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -17,5 +19,8 @@ int cmd_diff(int argc, char **argv);
 
 /* Prints "pyinst-report: <message>" on stderr; for one-line errors. */
 void report_error(const char *fmt, ...);
+
+/* Appends value to a growable array of strings (option lists); 0 or -1. */
+int cli_list_push(const char ***list, size_t *count, const char *value);
 
 #endif /* PYI_COMMANDS_H */

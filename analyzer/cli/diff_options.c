@@ -129,32 +129,6 @@ static int parse_fail_on(const char *text, pyi_diff_thresholds *th)
     return 0;
 }
 
-static int parse_metric(const char *text, pyi_metric *metric)
-{
-    static const struct {
-        const char *name;
-        pyi_metric metric;
-    } METRICS[] = {{"wall", PYI_METRIC_WALL}, {"cpu", PYI_METRIC_CPU},
-                   {"on-cpu", PYI_METRIC_ON_CPU}, {"waiting", PYI_METRIC_WAITING},
-                   {"samples", PYI_METRIC_SAMPLES}};
-    for (size_t i = 0; i < sizeof(METRICS) / sizeof(METRICS[0]); i++)
-        if (!strcmp(text, METRICS[i].name)) {
-            *metric = METRICS[i].metric;
-            return 0;
-        }
-    return -1;
-}
-
-static int push(const char ***list, size_t *count, const char *value)
-{
-    const char **grown = realloc((void *)*list, (*count + 1) * sizeof(**list));
-    if (!grown)
-        return -1;
-    grown[(*count)++] = value;
-    *list = grown;
-    return 0;
-}
-
 static int add_output(diff_cli_options *o, const char *path)
 {
     const pyi_diff_renderer *r = pyi_diff_renderer_for_path(path);
@@ -206,7 +180,7 @@ static int parse_check_valued(diff_cli_options *o, const char *opt, const char *
         }
         report_error("diff: --min-share takes a percentage from 0 to 100, not '%s'", value);
     } else if (!strcmp(opt, "--metric")) {
-        if (parse_metric(value, &o->diff.metric) == 0)
+        if (pyi_metric_from_name(value, &o->diff.metric) == 0)
             return 1;
         report_error("diff: unknown metric '%s' (wall, cpu, on-cpu, waiting, samples)", value);
     } else {
@@ -221,11 +195,11 @@ static int parse_filter_valued(diff_cli_options *o, const char *opt, const char 
     pyi_filter *f = &o->diff.model.filter;
     double seconds;
     if (!strcmp(opt, "--thread"))
-        return push(&o->threads, &f->thread_count, value) ? -1 : 1;
+        return cli_list_push(&o->threads, &f->thread_count, value) ? -1 : 1;
     if (!strcmp(opt, "--exclude"))
-        return push(&o->exclude_functions, &f->exclude_function_count, value) ? -1 : 1;
+        return cli_list_push(&o->exclude_functions, &f->exclude_function_count, value) ? -1 : 1;
     if (!strcmp(opt, "--exclude-file"))
-        return push(&o->exclude_files, &f->exclude_file_count, value) ? -1 : 1;
+        return cli_list_push(&o->exclude_files, &f->exclude_file_count, value) ? -1 : 1;
     if (!strcmp(opt, "--focus")) {
         f->focus = value;
         return 1;

@@ -2,6 +2,7 @@
 /* pyinst-report: the command table; each subcommand lives in cmd_<name>.c. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -30,6 +31,16 @@ void report_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+int cli_list_push(const char ***list, size_t *count, const char *value)
+{
+    const char **grown = realloc((void *)*list, (*count + 1) * sizeof(**list));
+    if (!grown)
+        return -1;
+    grown[(*count)++] = value;
+    *list = grown;
+    return 0;
 }
 
 static void usage(FILE *out)

@@ -117,32 +117,6 @@ static int parse_seconds(const char *text, uint64_t *ns)
     return 0;
 }
 
-static int parse_metric(const char *text, pyi_metric *metric)
-{
-    static const struct {
-        const char *name;
-        pyi_metric metric;
-    } METRICS[] = {{"wall", PYI_METRIC_WALL}, {"cpu", PYI_METRIC_CPU},
-                   {"on-cpu", PYI_METRIC_ON_CPU}, {"waiting", PYI_METRIC_WAITING},
-                   {"samples", PYI_METRIC_SAMPLES}};
-    for (size_t i = 0; i < sizeof(METRICS) / sizeof(METRICS[0]); i++)
-        if (!strcmp(text, METRICS[i].name)) {
-            *metric = METRICS[i].metric;
-            return 0;
-        }
-    return -1;
-}
-
-static int push(const char ***list, size_t *count, const char *value)
-{
-    const char **grown = realloc((void *)*list, (*count + 1) * sizeof(**list));
-    if (!grown)
-        return -1;
-    grown[(*count)++] = value;
-    *list = grown;
-    return 0;
-}
-
 /* ---- Parsing -------------------------------------------------------------------- */
 
 /* Options that take a value; returns 1 if handled, 0 if not this kind, -1 error. */
@@ -164,20 +138,20 @@ static int parse_valued(report_options *ro, const char *opt, const char *value)
             return -1;
         }
     } else if (!strcmp(opt, "--thread")) {
-        if (push(&ro->threads, &f->thread_count, value))
+        if (cli_list_push(&ro->threads, &f->thread_count, value))
             return -1;
     } else if (!strcmp(opt, "--exclude")) {
-        if (push(&ro->exclude_functions, &f->exclude_function_count, value))
+        if (cli_list_push(&ro->exclude_functions, &f->exclude_function_count, value))
             return -1;
     } else if (!strcmp(opt, "--exclude-file")) {
-        if (push(&ro->exclude_files, &f->exclude_file_count, value))
+        if (cli_list_push(&ro->exclude_files, &f->exclude_file_count, value))
             return -1;
     } else if (!strcmp(opt, "--focus")) {
         f->focus = value;
     } else if (!strcmp(opt, "--root")) {
         ro->model.project_root = value;
     } else if (!strcmp(opt, "--metric")) {
-        if (parse_metric(value, &r->metric)) {
+        if (pyi_metric_from_name(value, &r->metric)) {
             report_error("unknown metric '%s' (wall, cpu, on-cpu, waiting, samples)", value);
             return -1;
         }

@@ -38,6 +38,22 @@ const char *pyi_processor_name(unsigned bit)
     return NULL;
 }
 
+int pyi_metric_from_name(const char *name, pyi_metric *metric)
+{
+    static const struct {
+        const char *name;
+        pyi_metric metric;
+    } METRICS[] = {{"wall", PYI_METRIC_WALL},       {"cpu", PYI_METRIC_CPU},
+                   {"on-cpu", PYI_METRIC_ON_CPU},   {"waiting", PYI_METRIC_WAITING},
+                   {"samples", PYI_METRIC_SAMPLES}};
+    for (size_t i = 0; i < sizeof(METRICS) / sizeof(METRICS[0]); i++)
+        if (!strcmp(name, METRICS[i].name)) {
+            *metric = METRICS[i].metric;
+            return 0;
+        }
+    return -1;
+}
+
 void pyi_view_options_init(pyi_view_options *options)
 {
     memset(options, 0, sizeof(*options));

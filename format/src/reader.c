@@ -92,9 +92,15 @@ static int starts_a_magic(const uint8_t *p, size_t n)
     return (p[0] & 0xF0) == 0x50 && !memcmp(p + 1, skippable, k - 1);
 }
 
+static int resync(pyi_reader *r);
+
 /* The file ends inside a frame: deliver what came before (spec §8). */
 static int truncated_tail(pyi_reader *r)
 {
+    /* salvage: a magic met while resynchronising that runs off the end is no
+     * frame at all: keep searching after it (spec §8 rule 1) */
+    if (r->resyncing)
+        return resync(r);
     uint64_t left = pyi__input_available(&r->in);
     char note[160];
     snprintf(note, sizeof(note), "offset %" PRIu64 ": the file ends inside a frame (%" PRIu64
@@ -113,6 +119,7 @@ static int resync(pyi_reader *r)
     pyi_input *in = &r->in;
     uint64_t start = in->offset;
     pyi__input_consume(in, 1);
+    r->resyncing = 1;
     for (;;) {
         if (pyi__input_ensure(in, 4))
             return pyi__reader_fail(r, PYI_E_IO, "cannot read: %s", strerror(errno));
@@ -217,6 +224,7 @@ static int skippable_frame(pyi_reader *r, uint32_t magic)
         return pyi__reader_fail(r, PYI_E_IO, "cannot read: %s", strerror(errno));
     if (pyi__input_available(in) < 8 + size)
         return truncated_tail(r);
+    r->resyncing = 0;
     if (magic == PYI_MAGIC_HEADER)
         return bad_framing(r, "a second header frame (spec §3)");
     if (magic == PYI_MAGIC_INDEX) {
@@ -245,6 +253,7 @@ static int delimit_zstd_frame(pyi_reader *r, size_t *size)
         size_t n = ZSTD_findFrameCompressedSize(pyi__input_data(in), avail);
         if (!ZSTD_isError(n)) {
             *size = n;
+            r->resyncing = 0;
             return PYI_OK;
         }
         if (ZSTD_getErrorCode(n) != ZSTD_error_srcSize_wrong)
@@ -267,17 +276,19 @@ static const char *chunk_frame_problem(const uint8_t *p, size_t size, uint64_t *
 {
     if (size < 6)
         return "chunk frame too short";
+    /* noted even for a frame that breaks the rules: the index lists it as declared */
+    unsigned long long fcs = ZSTD_getFrameContentSize(p, size);
+    if (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ZSTD_CONTENTSIZE_ERROR)
+        *content_size = fcs;
     uint8_t descriptor = p[4];
     if (!(descriptor & 0x04))
         return "chunk frame without checksum (spec §5)";
     if (descriptor & 0x03)
         return "chunk frame uses a dictionary (spec §5)";
-    unsigned long long fcs = ZSTD_getFrameContentSize(p, size);
     if (fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR)
         return "chunk frame does not declare its content size (spec §5)";
     if (fcs > PYI_MAX_CHUNK_SIZE || fcs == 0)
         return "chunk content size is 0 or over 64 MiB (spec §5)";
-    *content_size = fcs;
     return NULL;
 }
 

@@ -76,6 +76,7 @@ struct pyi_reader {
     size_t frames_capacity;
     int end_seen, index_seen, finished;
     int owns_fd;
+    int resyncing; /* salvage: searching for a frame after damage */
     int error; /* sticky */
     pyi_reader_stats stats;
     char **damage;

@@ -46,7 +46,9 @@ static int id_is_next(const pyi_reader *r, uint64_t id, size_t count)
 {
     if (id == count + 1)
         return 1;
-    return r->options.salvage && id > count + 1 && id <= UINT32_MAX;
+    /* spec §11: a bounded skip, so a corrupt id cannot size the tables */
+    return r->options.salvage && id > count + 1 && id - count - 1 <= PYI_MAX_ID_SKIP &&
+           id <= UINT32_MAX;
 }
 
 /* Grows a table so that index id - 1 exists; new entries are zeroed (undefined).

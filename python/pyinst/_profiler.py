@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The Profiler API: start/stop, context manager and decorator around pyinst._recorder."""
+"""The Profiler API: start/stop, context manager and decorator around pyinst._recorder,
+and the last recording's renderings (through pyinst.Session)."""
 import functools
 import os
 import sys
@@ -7,6 +8,7 @@ import threading
 import time
 
 from . import _recorder, _threads
+from ._session import Session
 
 _DEFAULT_INTERVAL = 0.001
 
@@ -46,9 +48,10 @@ class Profiler:
     cpu_budget: share of one CPU the sampler may use before it lowers its
         rate (default 0.1); the trace records every change.
 
-    Only one recording can run in a process at a time. Rendering in-process
-    (print(), output_text(), output_html()) is not available yet: use the
-    pyinst-report command on last_path.
+    Only one recording can run in a process at a time. After stop(),
+    last_path is the trace and last_session reads it (a pyinst.Session);
+    print(), output_text(), output_html(), write_html(), open_in_browser()
+    and output() render it in process, with Session's options.
     """
 
     def __init__(self, interval=_DEFAULT_INTERVAL, all_threads=False, path=None, *,
@@ -63,6 +66,7 @@ class Profiler:
         self.last_path = None
         self.last_stats = None
         self._recording_path = None
+        self._last_session = None
 
     @property
     def is_running(self):
@@ -92,7 +96,54 @@ class Profiler:
         else:
             self.last_stats = None  # a fork child: the parent owns the trace
         self.last_path = path
+        self._last_session = None  # read again on demand: the path may be reused
         return path
+
+    # ---- The last recording -------------------------------------------------
+
+    @property
+    def last_session(self):
+        """The last recording as a pyinst.Session; None before the first stop()."""
+        if self.last_path is None:
+            return None
+        if self._last_session is None:
+            self._last_session = Session(self.last_path)
+        return self._last_session
+
+    def _session_to_render(self):
+        if self.last_path is not None:
+            return self.last_session
+        if self._recording_path is not None:
+            raise RuntimeError("this Profiler is still recording: call stop() before "
+                               "rendering")
+        raise RuntimeError("this Profiler has recorded nothing yet: start() and stop() it "
+                           "(or use it as a context manager or decorator) before rendering")
+
+    def print(self, file=None, **options):
+        """Prints the last recording's call tree to file (sys.stdout): Session.print()."""
+        self._session_to_render().print(file, **options)
+
+    def output_text(self, unicode=False, color=False, show_all=False, **options):
+        """The last recording's call tree as text: Session.output_text()."""
+        return self._session_to_render().output_text(unicode, color, show_all, **options)
+
+    def output_html(self, **options):
+        """The last recording as one self-contained HTML page: Session.output_html()."""
+        return self._session_to_render().output_html(**options)
+
+    def write_html(self, path, **options):
+        """Writes output_html() to path and returns it: Session.write_html()."""
+        return self._session_to_render().write_html(path, **options)
+
+    def open_in_browser(self, **options):
+        """Opens output_html() in a browser: Session.open_in_browser()."""
+        return self._session_to_render().open_in_browser(**options)
+
+    def output(self, renderer="text", **options):
+        """The last recording rendered by a named renderer: Session.output()."""
+        return self._session_to_render().output(renderer, **options)
+
+    # ---- Context manager and decorator ----------------------------------------
 
     def __enter__(self):
         self.start()

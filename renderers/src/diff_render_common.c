@@ -203,26 +203,6 @@ int pyi__diff_walk_tree(const pyi_diff *diff, double min_share, int ascii,
 
 /* ---- Escaping for HTML and Markdown ---------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s, or 0 (RFC 3629; the same rules as
- * render_common.c, which keeps its helper private). */
-static size_t utf8_length(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
-             : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (!n || (n == 2 && s[0] < 0xC2) || s[0] > 0xF4)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0)))
-        return 0;
-    if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90)))
-        return 0;
-    return n;
-}
-
 /* Writes text with every byte that is not plain, valid, printable UTF-8, or
  * that markup would read, replaced by what replace() writes for it. */
 static int write_escaped(pyi_sink *sink, const char *text, int markdown)
@@ -230,7 +210,7 @@ static int write_escaped(pyi_sink *sink, const char *text, int markdown)
     const unsigned char *s = (const unsigned char *)text, *run = s;
     int rc = 0;
     while (*s && !rc) {
-        size_t n = utf8_length(s);
+        size_t n = pyi__utf8_sequence(s);
         int special = strchr("&<>\"'", *s) != NULL ||
                       (markdown && strchr("\\`*_[]()#|~!{}", *s) != NULL);
         if (n && *s >= 0x20 && *s != 0x7F && !special) {

@@ -119,8 +119,7 @@ void pyi__render_tree_options(const pyi_renderer *r, const pyi_render_options *o
     tree->min_share = o->show_all ? 0 : o->min_share < 0 ? default_share : o->min_share;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one (RFC 3629). */
-static size_t utf8_sequence(const unsigned char *s)
+size_t pyi__utf8_sequence(const unsigned char *s)
 {
     if (s[0] < 0x80)
         return 1;
@@ -144,7 +143,7 @@ int pyi__json_string(pyi_sink *sink, const char *text)
     const unsigned char *run = s;
     int rc = 0;
     while (*s && rc == 0) {
-        size_t n = utf8_sequence(s);
+        size_t n = pyi__utf8_sequence(s);
         if (n && *s >= 0x20 && *s != '"' && *s != '\\' && *s != '<' && *s != '>' &&
             *s != '&') {
             s += n;
@@ -170,7 +169,7 @@ int pyi__text_safe(pyi_sink *sink, const char *text)
     const unsigned char *run = s;
     int rc = 0;
     while (*s && rc == 0) {
-        size_t n = utf8_sequence(s);
+        size_t n = pyi__utf8_sequence(s);
         int c1 = n == 2 && s[0] == 0xC2 && s[1] < 0xA0; /* C1 controls: terminals obey them */
         if (n && *s >= 0x20 && *s != 0x7F && !c1) {
             s += n;

@@ -31,6 +31,10 @@ void pyi__render_tree_options(const pyi_renderer *r, const pyi_render_options *o
  * backslashes and controls, and replaces invalid UTF-8 with U+FFFD. */
 int pyi__json_string(pyi_sink *sink, const char *s);
 
+/* Length of the valid UTF-8 sequence at s (NUL-terminated), or 0 if it is not
+ * one (RFC 3629: no overlongs, surrogates or code points past U+10FFFF). */
+size_t pyi__utf8_sequence(const unsigned char *s);
+
 /* Writes s for a terminal: control characters (C0, DEL, C1) as \\n, \\t or
  * \\xNN, and bytes that are not UTF-8 as \\xNN, so a name cannot move the
  * cursor or change colours. */

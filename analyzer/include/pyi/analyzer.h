@@ -67,6 +67,8 @@ typedef struct pyi_metrics {
 uint64_t pyi_metrics_value(const pyi_metrics *m, pyi_metric metric);
 /* Adds b into a. */
 void pyi_metrics_add(pyi_metrics *a, const pyi_metrics *b);
+/* Parses "wall", "cpu", "on-cpu", "waiting" or "samples"; 0, or -1 if unknown. */
+int pyi_metric_from_name(const char *name, pyi_metric *metric);
 
 /* ---- Loading: options and filters ---------------------------------------- */
 

@@ -48,6 +48,8 @@ extern "C" {
  * nanoseconds fit a signed 64-bit integer (spec §1). The writer refuses
  * larger nanosecond values than PYI_MAX_TIME_US * 1000. */
 #define PYI_MAX_TIME_US 9223372036854775ull
+/* Most ids a salvaging reader accepts skipping at once (spec §11). */
+#define PYI_MAX_ID_SKIP (1u << 20)
 
 /* ---- Record types (spec §5) ------------------------------------------- */
 
