@@ -28,6 +28,7 @@ static const char *const symbol_names[SYM_COUNT] = {"_PyRuntime", "Py_Version", 
 typedef struct located {
     uint64_t runtime, version, code_type; /* process addresses, 0 = not found */
     int minor_from_name;                  /* 3.<minor> from the file name, -1 = none */
+    char release[32];                     /* "3.9.18" from .rodata before 3.11, or "" */
 } located;
 
 static int problem(pyi_attach_info *info, pyi_attach_problem kind, int rc, const char *fmt, ...)
@@ -66,6 +67,52 @@ static void version_text(uint32_t hex, char *out, size_t size)
                  suffix, serial);
     else
         snprintf(out, size, "%u.%u.%u", hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff);
+}
+
+/* Before 3.11 there is no Py_Version; the PY_VERSION literal ("3.9.18",
+ * "3.10.0rc2", "3.8.18+") sits in .rodata, often as the tail of a longer
+ * string (linkers merge "Python-3.9.18" and "3.9.18"). Finds the first
+ * "3.<minor>.<digits>[a|b|rc<digits>][+]" that ends at a NUL and does not
+ * continue a number. */
+static void release_from_rodata(const pyi_elf_image *e, int minor, char *out, size_t size)
+{
+    enum { MAX_RODATA = 64 << 20 };
+    out[0] = '\0';
+    if (minor < 0 || e->rodata.size == 0 || e->rodata.size > MAX_RODATA)
+        return;
+    char *data = malloc(e->rodata.size + 1);
+    if (data == NULL || pyi_elf_read(e, e->rodata.offset, data, e->rodata.size) != 0) {
+        free(data);
+        return;
+    }
+    data[e->rodata.size] = '\0';
+    char prefix[16];
+    size_t prefix_len = (size_t)snprintf(prefix, sizeof prefix, "3.%d.", minor);
+    const char *end = data + e->rodata.size;
+    for (const char *text = data; (text = memmem(text, (size_t)(end - text), prefix,
+                                                  prefix_len)) != NULL; text++) {
+        if (text > data && ((text[-1] >= '0' && text[-1] <= '9') || text[-1] == '.'))
+            continue;
+        const char *c = text + prefix_len;
+        if (*c < '0' || *c > '9')
+            continue;
+        while (*c >= '0' && *c <= '9')
+            c++;
+        if (*c == 'a' || *c == 'b' || (c[0] == 'r' && c[1] == 'c')) {
+            c += *c == 'r' ? 2 : 1;
+            if (*c < '0' || *c > '9')
+                continue;
+            while (*c >= '0' && *c <= '9')
+                c++;
+        }
+        if (*c == '+')
+            c++;
+        if (*c == '\0' && (size_t)(c - text) < size) {
+            memcpy(out, text, (size_t)(c - text) + 1);
+            break;
+        }
+    }
+    free(data);
 }
 
 /* The path to open a file the process maps: through its root, so that a
@@ -111,6 +158,12 @@ static int binary_try(int64_t pid, const pyi_proc_maps *maps, const pyi_map_entr
         values[SYM_RUNTIME] = elf.pyruntime.address; /* stripped of symbols */
     uint64_t bias = 0;
     int rc = 0;
+    int major, minor;
+    out->minor_from_name = version_from_name(map->path, &major, &minor) == 0 && major == 3
+                               ? minor : -1;
+    out->release[0] = '\0';
+    if (found >= 0 && values[SYM_RUNTIME] != 0 && values[SYM_VERSION] == 0)
+        release_from_rodata(&elf, out->minor_from_name, out->release, sizeof out->release);
     if (found >= 0 && values[SYM_RUNTIME] != 0) {
         rc = 1;
         if (elf.inode != map->inode) {
@@ -130,9 +183,6 @@ static int binary_try(int64_t pid, const pyi_proc_maps *maps, const pyi_map_entr
     out->runtime = bias + values[SYM_RUNTIME];
     out->version = values[SYM_VERSION] ? bias + values[SYM_VERSION] : 0;
     out->code_type = values[SYM_CODE_TYPE] ? bias + values[SYM_CODE_TYPE] : 0;
-    int major, minor;
-    out->minor_from_name = version_from_name(map->path, &major, &minor) == 0 && major == 3
-                               ? minor : -1;
     snprintf(info->binary, sizeof info->binary, "%s", map->path);
     return 1;
 }
@@ -227,7 +277,10 @@ static int version_find(int64_t pid, pyi_mem_reader *mem, const located *where,
         version_text(hex, info->version, sizeof info->version);
     } else if (where->minor_from_name >= 0) {
         hex = 0x03000000u | ((uint32_t)where->minor_from_name << 16);
-        snprintf(info->version, sizeof info->version, "3.%d", where->minor_from_name);
+        if (where->release[0])
+            snprintf(info->version, sizeof info->version, "%s", where->release);
+        else
+            snprintf(info->version, sizeof info->version, "3.%d", where->minor_from_name);
     } else {
         return problem(info, PYI_ATTACH_UNSUPPORTED, PYI_E_UNSUPPORTED,
                        "cannot tell which Python version process %" PRId64 " runs (%.900s has "

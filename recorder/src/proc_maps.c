@@ -113,7 +113,7 @@ static int64_t last_number(const char *text)
 int pyi_proc_maps_read(int64_t pid, pyi_proc_maps *maps)
 {
     char path[64];
-    size_t length;
+    size_t length = 0;
     memset(maps, 0, sizeof *maps);
     snprintf(path, sizeof path, "/proc/%" PRId64 "/maps", pid);
     int rc = slurp(path, &maps->text, &length);

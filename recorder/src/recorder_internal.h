@@ -64,6 +64,9 @@ struct pyi_recorder {
     uint64_t window_start_ns;
     uint64_t window_cpu_ns;
     uint64_t window_rounds_late;
+    /* In-round CPU is measured on one round in PYI_ROUND_CPU_EVERY (each
+     * measure is two clock syscalls) and scaled to all rounds. */
+    uint64_t round_cpu_measured_ns, rounds_measured, rounds_run;
     uint64_t last_flush_ns;
     /* Results; stats are written by the sampler and read after it finishes
      * (or racily, as a snapshot). */

@@ -62,6 +62,7 @@ class Attach:
         self.report = os.path.join(bindir, "pyinst-report")
         self.tmp = tmp
         self.targets = []
+        self.stray_pids = []  # not our children, killed by pid
 
     def script(self, source, name="target.py"):
         path = self.tmp / name
@@ -88,6 +89,11 @@ class Attach:
         return Trace(str(self.tmp / name), self.report)
 
     def close(self):
+        for pid in self.stray_pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for proc in self.targets:
             if proc.poll() is None:
                 proc.kill()
@@ -274,7 +280,9 @@ def test_attach_to_a_process_in_another_pid_namespace(attach, python):
     if os.geteuid() != 0 or not shutil.which("unshare"):
         pytest.skip("needs root and unshare")
     script = attach.script(BUSY_SLEEPY)
-    outer = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", python, script],
+    # --kill-child: the program dies with unshare, or it would outlive the test.
+    outer = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
+                              python, script],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(attach.tmp))
     attach.targets.append(outer)
     assert outer.stdout.readline() == b"ready\n", outer.stderr.read()
@@ -283,6 +291,7 @@ def test_attach_to_a_process_in_another_pid_namespace(attach, python):
         [int(d) for d in os.listdir("/proc") if d.isdigit() and
          open("/proc/%s/stat" % d).read().rsplit(")", 1)[1].split()[1] == str(outer.pid)]
     assert len(inner) == 1
+    attach.stray_pids.append(inner[0])
     result, trace = attach.record(["--pid", str(inner[0]), "-d", "0.5"])
     assert result.returncode == 0, result.stderr
     main = trace.samples_of("MainThread")

@@ -109,8 +109,10 @@ typedef struct pyi_recorder_stats {
     uint64_t missed;            /* rounds skipped because the sampler fell behind */
     uint64_t dropped;           /* samples dropped (thread table full) */
     uint64_t threads;           /* distinct threads seen */
-    uint64_t sampler_cpu_ns;    /* CPU time the sampler thread used, sleeping and waking included */
-    uint64_t round_cpu_ns;      /* of which inside rounds (reading, resolving, writing) */
+    uint64_t sampler_cpu_ns;    /* CPU time the sampler thread used, sleeping and waking
+                                   included (updated every 250 ms and at the end) */
+    uint64_t round_cpu_ns;      /* of which inside rounds (reading, resolving, writing),
+                                   measured on one round in 16 and scaled */
     uint64_t nominal_interval_ns;
     uint64_t final_interval_ns; /* the interval when recording ended (after any back-off) */
     uint64_t rate_changes;      /* times the sampler changed its interval */
