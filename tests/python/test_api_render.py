@@ -93,8 +93,14 @@ report(default=profiler.output_text(), show_all=profiler.output_text(show_all=Tr
        ungrouped=profiler.output_text(processors={"group_library": False}),
        big_only=profiler.output_text(min_share=0.5))
 ''')
-    # library frames fold into textwrap.wrap by default
-    assert "frames hidden" in out["default"] and "_wrap_chunks" not in out["default"]
+    # library frames fold into textwrap.wrap by default. Before 3.11 a sample
+    # caught between a call instruction and its Python callee's first frame
+    # shows a native leaf named after the call ("self._wrap_chunks  <native>"):
+    # native leaves stay visible, so only Python frames count here.
+    python_lines = [line for line in out["default"].splitlines()
+                    if not line.endswith("<native>")]
+    assert "frames hidden" in out["default"]
+    assert not any("_wrap_chunks" in line for line in python_lines), out["default"]
     assert "_wrap_chunks" in out["show_all"] and "frames hidden" not in out["show_all"]
     assert "_wrap_chunks" in out["ungrouped"]
     # min_share: only nodes of at least half the total (wrapping and wrap)

@@ -9,7 +9,8 @@
  * symbols `_PyRuntime`, `Py_Version` and `PyCode_Type` (or the `.PyRuntime`
  * section) give the addresses, read through /proc/PID/root so that files
  * inside containers resolve; the version comes from `_Py_DebugOffsets`
- * (3.13+), `Py_Version` (3.11+) or the library's name. Shared (pyenv) and
+ * (3.13+), `Py_Version` (3.11+), or before that the library's name and the
+ * PY_VERSION literal in its .rodata. Shared (pyenv) and
  * static (Debian's /usr/bin/python3.11) builds both work.
  *
  * Depends on: the recorder's internals (memory reader, layouts, walker).
