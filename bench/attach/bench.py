@@ -202,7 +202,7 @@ class Bench:
         print("%-26s %8s %8s %12s %14s %9s" % ("python", "threads", "rate Hz", "all syscalls",
                                                "memory+/proc", "floor"))
         for label, python in pythons:
-            for threads in (0, 19):
+            for threads in (0, 1, 19):
                 every, own, rate = self.syscalls(python, threads)
                 modern = not label.startswith(("3.8", "3.9", "3.10"))
                 ok = every <= 3 or not modern

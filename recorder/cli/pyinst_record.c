@@ -44,7 +44,7 @@ void record_report_command(char *out, size_t size)
     snprintf(out, size, "%s/pyinst-report", exe);
 }
 
-static void join_command(int argc, char **argv, char *out, size_t size)
+void record_join_command(int argc, char **argv, char *out, size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
             snprintf(output, sizeof output, "%s", o.output);
         else
             record_default_output(output, sizeof output);
-        join_command(argc, argv, command, sizeof command);
+        record_join_command(argc, argv, command, sizeof command);
         rc = prepare_environment(&o, package_dir, output, command, err, sizeof err);
     }
     if (rc == 0)

@@ -94,18 +94,6 @@ static void signals_install(void)
     sigaction(SIGWINCH, &winch, NULL);
 }
 
-static void join_command(int argc, char **argv, char *out, size_t size)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < argc && used + 1 < size; i++) {
-        int n = snprintf(out + used, size - used, "%s%s", i ? " " : "", argv[i]);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
-
 /* Starts the program as our child. 0, or -1 with err. */
 static int program_spawn(session *s, char *err, size_t err_size)
 {
@@ -332,7 +320,7 @@ int record_attach_main(const record_options *o, int argc, char **argv)
     }
     s->o = o;
     s->pid = o->pid;
-    join_command(argc, argv, s->command, sizeof s->command);
+    record_join_command(argc, argv, s->command, sizeof s->command);
     record_report_command(s->report, sizeof s->report);
     if (o->output != NULL)
         snprintf(s->output, sizeof s->output, "%s", o->output);

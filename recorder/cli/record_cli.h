@@ -73,6 +73,9 @@ void record_default_output(char *out, size_t size);
 /* How to show the report: "pyinst-report" on PATH, else the one next to us. */
 void record_report_command(char *out, size_t size);
 
+/* argv joined with spaces (for the trace header), cut to size. */
+void record_join_command(int argc, char **argv, char *out, size_t size);
+
 /* Records another process (o->pid), or runs the program and records it from
  * outside (--subprocesses, --live). Returns the exit status. */
 int record_attach_main(const record_options *o, int argc, char **argv);

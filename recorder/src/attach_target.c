@@ -195,8 +195,8 @@ static int is_candidate(const pyi_map_entry *m, const char *exe)
     return strcmp(m->path, exe) == 0 || strstr(base_name(m->path), "libpython") != NULL;
 }
 
-/* A Python we know by name but do not record (2.7, 3.7...), for the message. */
-static int old_python_named(const pyi_proc_maps *maps, char *out, size_t size)
+/* The Python version a mapped file is named for ("3.11", "2.7"), for the messages. */
+static int python_named(const pyi_proc_maps *maps, char *out, size_t size)
 {
     for (size_t i = 0; i < maps->count; i++) {
         int major, minor;
@@ -228,13 +228,23 @@ static int runtime_find(int64_t pid, const pyi_proc_maps *maps, pyi_attach_info 
         if (rc == 1)
             return 0;
     }
-    char comm[64] = "", old[16];
+    char comm[64] = "", old[16] = "";
     if (pyi_proc_read_file(pid, "comm", comm, sizeof comm) > 0)
         comm[strcspn(comm, "\n")] = '\0';
-    if (old_python_named(maps, old, sizeof old))
+    int major = 0, minor = 0;
+    if (python_named(maps, old, sizeof old) && sscanf(old, "%d.%d", &major, &minor) == 2 &&
+        !(major == 3 && minor >= 8 && minor <= 13))
         return problem(info, PYI_ATTACH_UNSUPPORTED, PYI_E_UNSUPPORTED,
                        "process %" PRId64 " (%s) runs Python %s, which pyinst does not record "
                        "(CPython 3.8 to 3.13)", pid, comm, old);
+    /* A supported version by name but no runtime yet: a shared build before
+     * the loader has mapped libpython, or an exec in progress (a pyenv shim).
+     * Retried while the process is young; then it is not one we can read. */
+    if (old[0] != '\0' && major == 3)
+        return problem(info, PYI_ATTACH_NOT_READY, PYI_E_STATE,
+                       "process %" PRId64 " (%s) maps Python %s files but no _PyRuntime was "
+                       "found in %.900s or a libpython it maps", pid, comm, old,
+                       info->executable);
     return problem(info, PYI_ATTACH_NOT_PYTHON, PYI_E_UNSUPPORTED,
                    "process %" PRId64 " (%s) is not a Python process: neither %.900s nor any "
                    "libpython it maps defines _PyRuntime", pid, comm, info->executable);

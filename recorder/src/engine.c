@@ -14,10 +14,7 @@
 
 #define TASKS_MAX 4096
 
-static void fail_message(char *msg, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail_message(char *msg, size_t size, const char *fmt, ...)
+void pyi__fail_message(char *msg, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -71,7 +68,7 @@ int pyi__layout_select(pyi_mem_reader *mem, const pyi_target *t, pyi_py_layout *
 {
     unsigned major = t->python_version_hex >> 24, minor = (t->python_version_hex >> 16) & 0xff;
     if (major != 3 || minor < 8 || minor > 13) {
-        fail_message(msg, size, "CPython %u.%u is not supported (pyinst records 3.8 to 3.13)",
+        pyi__fail_message(msg, size, "CPython %u.%u is not supported (pyinst records 3.8 to 3.13)",
                      major, minor);
         return PYI_E_UNSUPPORTED;
     }
@@ -79,7 +76,7 @@ int pyi__layout_select(pyi_mem_reader *mem, const pyi_target *t, pyi_py_layout *
         return pyi_py_layout_from_table(minor, out);
     unsigned char bytes[PYI_DEBUG_OFFSETS_313_SIZE];
     if (pyi_mem_read(mem, t->runtime_address, bytes, sizeof bytes) != 0) {
-        fail_message(msg, size, "cannot read _PyRuntime at 0x%llx",
+        pyi__fail_message(msg, size, "cannot read _PyRuntime at 0x%llx",
                      (unsigned long long)t->runtime_address);
         return PYI_E_UNSUPPORTED;
     }
@@ -96,7 +93,7 @@ int pyi__target_probe(pyi_mem_reader *mem, const pyi_py_layout *layout, const py
     rc = pyi_walker_walk(&walker, probe_thread, p);
     pyi_walker_destroy(&walker);
     if (rc != 0 || p->threads == 0 || p->bad == p->threads) {
-        fail_message(msg, size,
+        pyi__fail_message(msg, size,
                      "the interpreter state of CPython 3.%u does not look as expected "
                      "(walk %d, %d threads, %d unreadable): not a standard build?",
                      layout->minor, rc, p->threads, p->bad);
@@ -114,7 +111,7 @@ int pyi_engine_open(pyi_engine **out, const pyi_target *target,
     *out = NULL;
     pyi_engine *e = calloc(1, sizeof *e);
     if (e == NULL) {
-        fail_message(msg, msg_size, "out of memory");
+        pyi__fail_message(msg, msg_size, "out of memory");
         return PYI_E_NOMEM;
     }
     e->target = *target;
@@ -139,7 +136,7 @@ int pyi_engine_open(pyi_engine **out, const pyi_target *target,
                                      process_id)) != 0 ||
          (rc = pyi_resolver_init(&e->resolver, &e->mem, &e->layout, NULL,
                                  target->code_type_address, options->max_depth)) != 0))
-        fail_message(msg, msg_size, "out of memory");
+        pyi__fail_message(msg, msg_size, "out of memory");
     if (rc != 0) {
         pyi_engine_free(e);
         return rc;
@@ -150,7 +147,7 @@ int pyi_engine_open(pyi_engine **out, const pyi_target *target,
     tid_offset_learn(e, &probe);
     if (options->prefetch && !e->mem.is_self && pyi_mem_prefetch_enable(&e->mem) != 0) {
         pyi_engine_free(e);
-        fail_message(msg, msg_size, "out of memory");
+        pyi__fail_message(msg, msg_size, "out of memory");
         return PYI_E_NOMEM;
     }
     *out = e;

@@ -87,6 +87,10 @@ int pyi__layout_select(pyi_mem_reader *mem, const pyi_target *t, pyi_py_layout *
 int pyi__target_probe(pyi_mem_reader *mem, const pyi_py_layout *layout, const pyi_target *t,
                       pyi_probe *p, char *msg, size_t size);
 
+/* snprintf into a caller's message buffer (the recorder's error details). */
+void pyi__fail_message(char *msg, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #ifdef __cplusplus
 }
 #endif

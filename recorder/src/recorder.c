@@ -20,17 +20,6 @@
 #define DEFAULT_BUDGET 0.1
 #define DEFAULT_FLUSH_MS 1000u
 
-static void fail_message(char *msg, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail_message(char *msg, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
-}
-
 static void options_normalize(pyi_recorder_options *o)
 {
     if (o->interval_ns == 0)
@@ -67,13 +56,13 @@ static int trace_open(pyi_recorder *r, const pyi_header *given)
     r->start_ns = h.start_mono_ns;
     int fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
-        fail_message(r->detail, sizeof r->detail, "cannot write %s: %s", r->path,
+        pyi__fail_message(r->detail, sizeof r->detail, "cannot write %s: %s", r->path,
                      strerror(errno));
         return PYI_E_IO;
     }
     int rc = pyi_writer_open_fd(&r->writer, pyi_fd_move_high(fd), 1, r->path, &h, &wo);
     if (rc != 0)
-        fail_message(r->detail, sizeof r->detail, "cannot write %s: %s", r->path,
+        pyi__fail_message(r->detail, sizeof r->detail, "cannot write %s: %s", r->path,
                      r->writer ? pyi_writer_error_detail(r->writer) : pyi_strerror(rc));
     return rc;
 }
@@ -90,7 +79,7 @@ static int engine_open(pyi_recorder *r)
     if (r->options.on_sample != NULL)
         r->hook_frames = calloc(r->options.max_depth + 2, sizeof *r->hook_frames);
     if (r->locations == NULL || (r->options.on_sample != NULL && r->hook_frames == NULL)) {
-        fail_message(r->detail, sizeof r->detail, "out of memory");
+        pyi__fail_message(r->detail, sizeof r->detail, "out of memory");
         return PYI_E_NOMEM;
     }
     return 0;
@@ -121,7 +110,7 @@ static int threads_start(pyi_recorder *r, const pyi_header *header)
         if (lowered)
             setpriority(PRIO_PROCESS, (id_t)gettid(), nice);
         if (err != 0) {
-            fail_message(r->detail, sizeof r->detail, "cannot start the sampler thread: %s",
+            pyi__fail_message(r->detail, sizeof r->detail, "cannot start the sampler thread: %s",
                          strerror(err));
             rc = PYI_E_IO;
         }
@@ -266,7 +255,7 @@ int pyi_recorder_start(pyi_recorder **out, const char *path, const pyi_header *h
     *out = r;
     int rc = path && path[0] ? 0 : PYI_E_INVALID_ARG;
     if (rc != 0)
-        fail_message(r->detail, sizeof r->detail, "no trace file name given");
+        pyi__fail_message(r->detail, sizeof r->detail, "no trace file name given");
     if (rc == 0)
         rc = engine_open(r);
     if (rc == 0)
@@ -464,7 +453,7 @@ int pyi_recorder_check_target(const pyi_target *target, uint64_t tstate_address,
     if (rc == 0)
         rc = pyi__target_probe(&mem, &layout, target, &p, msg, msg_size);
     if (rc == 0 && (!p.found || p.seen_code != expected_code)) {
-        fail_message(msg, msg_size,
+        pyi__fail_message(msg, msg_size,
                      "layout check failed on CPython 3.%u (%s): the calling thread was %s, "
                      "innermost code 0x%llx instead of 0x%llx",
                      layout.minor, layout.source, p.found ? "found" : "not found",

@@ -30,7 +30,18 @@ typedef struct text_ctx {
     int decimals;   /* of seconds */
     char *prefix;   /* connector columns of the current line */
     size_t prefix_length, prefix_capacity;
+    int several_processes; /* thread labels then name their pid */
 } text_ctx;
+
+/* Whether the model's threads come from more than one process (--subprocesses, merges). */
+static int has_several_processes(const pyi_model *m, uint32_t thread_count)
+{
+    const pyi_model_thread *first = pyi_model_thread_get(m, 1);
+    for (uint32_t id = 2; first != NULL && id <= thread_count; id++)
+        if (pyi_model_thread_get(m, id)->pid != first->pid)
+            return 1;
+    return 0;
+}
 
 static int decimals_for(uint64_t interval_ns)
 {
@@ -121,8 +132,12 @@ static int write_label(const text_ctx *c, const pyi_tree_node *n)
         int rc = pyi_sink_puts(c->sink, bold);
         if (!rc)
             rc = pyi__text_safe(c->sink, *t->name ? t->name : "(unnamed thread)");
-        return rc ? rc : pyi_sink_printf(c->sink, "%s  [thread %" PRIu32 ", tid %" PRIu64 "%s]",
-                                         reset, t->id, t->native_id, t->is_main ? ", main" : "");
+        if (!rc)
+            rc = pyi_sink_printf(c->sink, "%s  [thread %" PRIu32 ", ", reset, t->id);
+        if (!rc && c->several_processes)
+            rc = pyi_sink_printf(c->sink, "pid %" PRId64 ", ", t->pid);
+        return rc ? rc : pyi_sink_printf(c->sink, "tid %" PRIu64 "%s]", t->native_id,
+                                         t->is_main ? ", main" : "");
     }
     if (n->kind == PYI_NODE_NO_STACK)
         return pyi_sink_puts(c->sink, "[no Python frame]");
@@ -299,8 +314,9 @@ static int write_flat(text_ctx *c, const pyi_view_options *view)
 static int render_text(const pyi_model *model, const pyi_render_options *options,
                        pyi_sink *sink, char *error, size_t error_size)
 {
-    text_ctx c = {model, options, sink, NULL, 0, 3, NULL, 0, 0};
+    text_ctx c = {model, options, sink, NULL, 0, 3, NULL, 0, 0, 0};
     const pyi_model_info *info = pyi_model_get_info(model);
+    c.several_processes = has_several_processes(model, (uint32_t)info->thread_count);
     c.decimals = decimals_for(info->interval_ns);
     int rc = options->no_header ? 0 : write_header(&c);
     pyi_tree_options to;

@@ -273,6 +273,31 @@ if __name__ == "__main__":
     ended = [m for m in trace.markers if trace.strings[m["name"]] == "pyinst.process.end"]
     assert len(ended) >= len(processes)
     assert trace.stats["has_end"]
+    # The report labels each thread with its process.
+    text = subprocess.run([attach.report, "--no-color", str(attach.tmp / "out.pyitrace")],
+                          stdout=subprocess.PIPE, check=True).stdout.decode()
+    for worker in workers:
+        assert "pid %d, tid %d, main]" % (worker["pid"], worker["pid"]) in text, text
+
+
+def test_a_program_started_through_a_wrapper_script(attach, python):
+    """Like pyenv's shims: the child is a shell first, then execs the
+    interpreter, whose libpython is mapped a moment after its executable."""
+    wrapper = attach.tmp / "python-shim"
+    wrapper.write_text('#!/bin/sh\nexec "%s" "$@"\n' % python)
+    os.chmod(str(wrapper), 0o755)
+    script = attach.script('''
+import time
+end = time.time() + 0.5
+while time.time() < end:
+    pass
+print("done")
+''', name="spin.py")
+    result, trace = attach.record(["--python", str(wrapper), "--duration", "10", script])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"done\n"
+    assert len(trace.samples) > 100
+    assert trace.header["python"].startswith(version_of(python)[:4])
 
 
 def test_attach_to_a_process_in_another_pid_namespace(attach, python):
