@@ -1,15 +1,16 @@
 /* --subprocesses: finds the descendants of the recorded process and adds the Python ones to the recording. */
 /* SPDX-License-Identifier: MIT */
 /*
- * Every poll scans /proc for (pid, parent, start time) and extends the set
- * of known descendants to a fixpoint: anything whose parent is a known
- * descendant (Python or not: a shell between two Pythons) is one too, and
- * stays one after its parent exits. A new descendant gets one attach
- * attempt; a process that is still starting (exec'd less than
- * START_WINDOW_MS ago, its interpreter not up yet) is tried again at the
- * next polls. A descendant that execs (a new executable, or the recorder
- * dropped it as unreadable) is looked at again. Nothing here ever stops a
- * process.
+ * Every poll reads (pid, parent, start time) of the known descendants and
+ * of their children (of every process where the kernel has no children
+ * files) and extends the set of known descendants to a fixpoint: anything
+ * whose parent is a known descendant (Python or not: a shell between two
+ * Pythons) is one too, and stays one after its parent exits. A new
+ * descendant gets one attach attempt; a process that is still starting
+ * (exec'd less than START_WINDOW_MS ago, its interpreter not up yet) is
+ * tried again at the next polls. A descendant that execs (a new executable,
+ * or the recorder dropped it as unreadable) is looked at again. Nothing here
+ * ever stops a process.
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -53,6 +54,7 @@ struct record_children {
         uint64_t start;
     } *scan;
     size_t scan_count;
+    int children_files;   /* the kernel has /proc/PID/task/TID/children */
 };
 
 static uint64_t now_ms(void)
@@ -87,10 +89,26 @@ static int is_descendant_parent(record_children *c, int64_t parent)
            child_find(c, parent) != NULL;
 }
 
-/* Reads pid, parent and start time of every process. */
-static void scan_proc(record_children *c)
+/* Adds pid to the scan unless it is there; 1 when added. */
+static int scan_add(record_children *c, int64_t pid)
 {
-    c->scan_count = 0;
+    for (size_t i = 0; i < c->scan_count; i++)
+        if (c->scan[i].pid == pid)
+            return 0;
+    int64_t parent = pyi_attach_parent(pid);
+    if (parent < 0 || c->scan_count >= PROC_MAX)
+        return 0;
+    c->scan[c->scan_count].pid = pid;
+    c->scan[c->scan_count].parent = parent;
+    c->scan[c->scan_count].start = pyi_attach_start_ticks(pid);
+    c->scan_count++;
+    return 1;
+}
+
+/* Reads pid, parent and start time of every process: the fallback when the
+ * kernel has no children files. */
+static void scan_all(record_children *c)
+{
     DIR *d = opendir("/proc");
     struct dirent *e;
     while (d != NULL && (e = readdir(d)) != NULL && c->scan_count < PROC_MAX) {
@@ -108,6 +126,52 @@ static void scan_proc(record_children *c)
     }
     if (d != NULL)
         closedir(d);
+}
+
+/* Adds the children of every thread of pid (/proc/PID/task/TID/children). */
+static void scan_children_of(record_children *c, int64_t pid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%" PRId64 "/task", pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%" PRId64 "/task/%.20s/children", pid, e->d_name);
+        FILE *f = fopen(path, "re");
+        long long child_pid;
+        while (f != NULL && fscanf(f, "%lld", &child_pid) == 1)
+            scan_add(c, child_pid);
+        if (f != NULL)
+            fclose(f);
+    }
+    if (d != NULL)
+        closedir(d);
+}
+
+/*
+ * Reads pid, parent and start time of the processes that matter: the known
+ * descendants themselves (an orphan stays one) and the children of the root
+ * and of each of them, down the tree. With children files the cost follows
+ * the recorded tree, not how many processes the host runs (scanning all of
+ * /proc ten times a second is 100k+ syscalls a second on a busy server).
+ */
+static void scan_proc(record_children *c)
+{
+    c->scan_count = 0;
+    if (!c->children_files) {
+        scan_all(c);
+        return;
+    }
+    for (size_t i = 0; i < c->count; i++)
+        scan_add(c, c->known[i].pid);
+    scan_children_of(c, c->root);
+    if (c->also_parent != 0)
+        scan_children_of(c, c->also_parent);
+    /* The scan grows while it is walked: each process's children are read once. */
+    for (size_t i = 0; i < c->scan_count; i++)
+        scan_children_of(c, c->scan[i].pid);
 }
 
 static int child_add(record_children *c, int64_t pid, int64_t parent, uint64_t start)
@@ -230,6 +294,9 @@ record_children *record_children_new(int64_t root_pid, int64_t also_parent, int 
     c->also_parent = also_parent;
     c->quiet = quiet;
     c->scan = calloc(PROC_MAX, sizeof *c->scan);
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)getpid(), (long)getpid());
+    c->children_files = access(path, R_OK) == 0;
     if (c->scan == NULL) {
         free(c);
         return NULL;
