@@ -131,11 +131,11 @@ class Bench:
                 "cpu_us": {m: med(v) for m, v in cpu_per_sample.items()},
                 "sampler_us": {m: med(v) for m, v in sampler_per_sample.items()}}
 
-    def syscalls(self, python, threads):
+    def syscalls(self, python, threads, workload="deep30"):
         """Steady syscalls per thread-sample for a target with 1 + threads threads."""
         counts = []
         for seconds in (1, 3):
-            proc = self.target(python, "deep30", 3, threads)  # ~6 s of busy loop
+            proc = self.target(python, workload, 3, threads)  # ~6 s, busy or sleeping
             proc.stdin.write("go\n")
             proc.stdin.flush()
             trace = os.path.join(self.tmp, "sys%d.pyitrace" % seconds)
@@ -175,6 +175,8 @@ class Bench:
             "floor"))
         fails = 0
         cpu_rows = []
+        if args.part == "syscalls":
+            workloads = []
         for label, python in pythons:
             for workload, scale in workloads:
                 r = self.overhead(python, workload, scale)
@@ -199,16 +201,19 @@ class Bench:
         print()
         print("Syscalls per thread-sample at 1 ms (strace -f -c, 3 s minus 1 s recording; "
               "floor <= 3 on 3.11+)")
-        print("%-26s %8s %8s %12s %14s %9s" % ("python", "threads", "rate Hz", "all syscalls",
+        print("%-26s %11s %8s %12s %14s %9s" % ("python", "threads", "rate Hz", "all syscalls",
                                                "memory+/proc", "floor"))
-        for label, python in pythons:
-            for threads in (0, 1, 19):
-                every, own, rate = self.syscalls(python, threads)
+        print("(main thread busy in a 30-deep stack, or 'sleeping' in time.sleep; the other "
+              "threads sleep 2 ms at a time)")
+        for label, python in pythons if args.part != "overhead" else []:
+            for threads, workload in ((0, "deep30"), (0, "sleepy"), (1, "deep30"), (19, "deep30")):
+                every, own, rate = self.syscalls(python, threads, workload)
                 modern = not label.startswith(("3.8", "3.9", "3.10"))
                 ok = every <= 3 or not modern
                 fails += not ok
-                print("%-26s %8d %8.0f %12.2f %14.2f %9s" % (
-                    label, threads + 1, rate, every, own,
+                print("%-26s %11s %8.0f %12.2f %14.2f %9s" % (
+                    label, "%d%s" % (threads + 1, " sleeping" if workload == "sleepy" else ""),
+                    rate, every, own,
                     ("PASS" if ok else "FAIL <=3") if modern else "-"), flush=True)
         return 1 if fails else 0
 
@@ -230,6 +235,8 @@ def main():
     parser.add_argument("--pythons", default="3.8,3.11,3.13,/usr/bin/python3.11")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="smaller workloads, for a try")
+    parser.add_argument("--part", choices=["all", "overhead", "syscalls"], default="all",
+                        help="overhead (with CPU per sample) or syscalls only")
     args = parser.parse_args()
     if subprocess.run(["which", "strace"], stdout=subprocess.DEVNULL).returncode != 0:
         raise SystemExit("bench: needs strace (apt-get install strace)")

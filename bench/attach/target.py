@@ -23,6 +23,13 @@ def idle(stop):
         time.sleep(0.002)
 
 
+def sleepy(scale):
+    """Waits in time.sleep, the way most threads of a service do."""
+    end = time.perf_counter() + 6.0 * 2 ** (scale - 3)
+    while time.perf_counter() < end:
+        time.sleep(0.01)
+
+
 def main():
     name = sys.argv[1]
     scale = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
@@ -31,7 +38,7 @@ def main():
     threads = [threading.Thread(target=idle, args=(stop,)) for _ in range(extra)]
     for t in threads:
         t.start()
-    work = workloads.WORKLOADS[name]
+    work = sleepy if name == "sleepy" else workloads.WORKLOADS[name]
     print("ready", flush=True)
     sys.stdin.readline()
     if name in ("call-heavy", "library-heavy"):

@@ -99,9 +99,53 @@ static void hook_call(pyi_recorder *r, const pyi_engine *e, const pyi_thread_slo
     r->options.on_sample(r->options.on_sample_ctx, &info);
 }
 
-/* The CPU time since the slot's previous sample (PYI_CPU_UNKNOWN if not known). */
-static uint64_t cpu_delta(pyi_engine *e, pyi_thread_slot *slot)
+/*
+ * Another process's CPU time and state come from one /proc stat read per
+ * thread-sample, and its CPU times only move at scheduler ticks (every 4 ms
+ * at HZ=250). So up to PYI_PROC_SKIP reads in a row are skipped where the
+ * last read is as good as a new one: a thread last seen running that holds
+ * the GIL now (it is running Python code), or one last seen waiting that
+ * does not hold the GIL and whose stack has not moved. A skipped sample
+ * keeps the last state and gets 0 CPU; the next read's delta covers the
+ * whole span, so CPU totals stay exact. Wrong for at most PYI_PROC_SKIP
+ * samples: a thread that blocks while holding the GIL, or a waiting one that
+ * starts computing inside the same native call without the GIL.
+ */
+#define PYI_PROC_SKIP 3
+
+static uint64_t frames_hash(const pyi_thread_snapshot *snap)
 {
+    uint64_t h = 1469598103934665603ull ^ snap->depth;
+    for (uint32_t i = 0; i < snap->depth; i++) {
+        h = (h ^ snap->frames[i].address) * 1099511628211ull;
+        h = (h ^ snap->frames[i].code) * 1099511628211ull;
+        h = (h ^ (uint32_t)snap->frames[i].lasti) * 1099511628211ull;
+    }
+    return h;
+}
+
+static int proc_read_skippable(const pyi_engine *e, const pyi_thread_slot *slot,
+                               const pyi_thread_snapshot *snap, uint64_t hash)
+{
+    if (e->threads.cpu_local || slot->last_cpu_ns == PYI_CPU_UNKNOWN ||
+        slot->reads_skipped >= PYI_PROC_SKIP || snap->error != PYI_WALK_OK)
+        return 0;
+    if (slot->running == 1)
+        return snap->holds_gil == 1;
+    return slot->running == 0 && snap->holds_gil == 0 && hash == slot->frames_hash;
+}
+
+/* The CPU time since the slot's previous sample (PYI_CPU_UNKNOWN if not known). */
+static uint64_t cpu_delta(pyi_engine *e, pyi_thread_slot *slot, const pyi_thread_snapshot *snap)
+{
+    uint64_t hash = frames_hash(snap);
+    int skip = proc_read_skippable(e, slot, snap, hash);
+    slot->frames_hash = hash;
+    if (skip) {
+        slot->reads_skipped++;
+        return 0;
+    }
+    slot->reads_skipped = 0;
     uint64_t cpu_now = pyi_thread_cpu_ns(&e->threads, slot);
     uint64_t cpu = cpu_now == PYI_CPU_UNKNOWN || slot->last_cpu_ns == PYI_CPU_UNKNOWN ||
                            cpu_now < slot->last_cpu_ns
@@ -126,7 +170,7 @@ static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
         slot = pyi_thread_table_find(&e->threads, snap, r->round);
         if (slot != NULL) {
             slot->last_time_ns = now;
-            cpu_delta(e, slot);
+            cpu_delta(e, slot, snap);
         }
         return 0;
     }
@@ -139,7 +183,7 @@ static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
         return rc;
     r->live.thread_samples++;
     uint64_t weight = created ? r->interval_ns : now - slot->last_time_ns;
-    uint64_t cpu = cpu_delta(e, slot);
+    uint64_t cpu = cpu_delta(e, slot, snap);
     slot->last_time_ns = now;
     uint32_t status = status_of(snap, weight, cpu, slot->running), count = 0, stack_id = 0;
     int invalid = snap->error != PYI_WALK_OK;

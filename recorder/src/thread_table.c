@@ -162,6 +162,8 @@ static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
     s->os_tid = os_tid;
     s->cpu_fd = -1;
     s->running = -1;
+    s->reads_skipped = 0;
+    s->frames_hash = 0;
     s->name_id = name_id;
     s->last_time_ns = 0;
     s->last_cpu_ns = PYI_CPU_UNKNOWN;

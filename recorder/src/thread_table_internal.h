@@ -38,6 +38,8 @@ typedef struct pyi_thread_slot {
     int cpu_fd;             /* another process: its open /proc/.../task/TID/stat, -1 = none */
     int running;            /* another process: its state was R at the last CPU read;
                                -1 = unknown (this process: CPU clocks tell) */
+    uint32_t reads_skipped; /* another process: /proc reads skipped in a row */
+    uint64_t frames_hash;   /* of the raw frames at its previous sample */
     uint32_t *stack_locations; /* previous stack, outermost first */
     uint32_t *stack_ids;    /* stack id of each prefix of it */
     uint32_t stack_depth;
