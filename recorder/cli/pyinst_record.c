@@ -89,20 +89,11 @@ static int prepare_environment(const record_options *o, const char *package_dir,
 static void exec_program(const record_options *o, const record_python *py, char *err,
                          size_t err_size)
 {
-    char **argv = calloc((size_t)o->arg_count + 4, sizeof *argv);
+    char **argv = record_program_argv(o, py->path);
     if (argv == NULL) {
         snprintf(err, err_size, "out of memory");
         return;
     }
-    int n = 0;
-    argv[n++] = (char *)py->path;
-    if (o->kind == RECORD_RUN_MODULE)
-        argv[n++] = "-m";
-    else if (o->kind == RECORD_RUN_CODE)
-        argv[n++] = "-c";
-    argv[n++] = (char *)o->target;
-    for (int i = 0; i < o->arg_count; i++)
-        argv[n++] = o->args[i];
     execv(py->path, argv);
     snprintf(err, err_size, "cannot run %s: %s", py->path, strerror(errno));
     free(argv);

@@ -101,20 +101,11 @@ static int program_spawn(session *s, char *err, size_t err_size)
     if (record_probe_python(s->o->python ? s->o->python : "python3", &py, err, err_size) != 0)
         return -1;
     const record_options *o = s->o;
-    char **argv = calloc((size_t)o->arg_count + 4, sizeof *argv);
+    char **argv = record_program_argv(o, py.path);
     if (argv == NULL) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }
-    int n = 0;
-    argv[n++] = py.path;
-    if (o->kind == RECORD_RUN_MODULE)
-        argv[n++] = "-m";
-    else if (o->kind == RECORD_RUN_CODE)
-        argv[n++] = "-c";
-    argv[n++] = (char *)o->target;
-    for (int i = 0; i < o->arg_count; i++)
-        argv[n++] = o->args[i];
     /* Orphaned grandchildren become ours, so they stay descendants to follow. */
     if (o->subprocesses)
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

@@ -40,6 +40,10 @@ typedef struct record_options {
 #define RECORD_EXIT_FAILED 1 /* recording failed after it started */
 #define RECORD_EXIT_USAGE 2  /* bad arguments, or a process that cannot be recorded */
 
+/* The program's command line: python [-m|-c] target args..., NULL-terminated
+ * and pointing into o (free only the array); NULL when out of memory. */
+char **record_program_argv(const record_options *o, const char *python);
+
 /* Whether the options ask for the attach engine (another process, or spawn then attach). */
 int record_uses_attach(const record_options *o);
 

@@ -248,6 +248,23 @@ int record_parse_args(int argc, char **argv, record_options *o, char *err, size_
     return 0;
 }
 
+char **record_program_argv(const record_options *o, const char *python)
+{
+    char **argv = calloc((size_t)o->arg_count + 4, sizeof *argv);
+    if (argv == NULL)
+        return NULL;
+    int n = 0;
+    argv[n++] = (char *)python;
+    if (o->kind == RECORD_RUN_MODULE)
+        argv[n++] = "-m";
+    else if (o->kind == RECORD_RUN_CODE)
+        argv[n++] = "-c";
+    argv[n++] = (char *)o->target;
+    for (int i = 0; i < o->arg_count; i++)
+        argv[n++] = o->args[i];
+    return argv;
+}
+
 int record_uses_attach(const record_options *o)
 {
     return o->pid != 0 || o->subprocesses || o->live || o->duration > 0;
