@@ -146,7 +146,8 @@ def test_attach_records_stacks_names_and_lines(attach, python):
                 lines.setdefault(f.name, set()).add(f.line)
     assert lines["main"] <= {16, 17, 18}
     assert lines["busy"] <= {5, 6, 7, 8, 9} and 7 in lines["busy"]
-    assert lines["sleepy"] == {12}
+    # The def line: a frame caught before its first instruction ran (3.8-3.10).
+    assert lines["sleepy"] <= {11, 12} and 12 in lines["sleepy"]
     leaves = {trace.frames(s["stack"])[-1].name for s in main}
     assert {"time.sleep", "time.perf_counter"} <= leaves, leaves
     # Busy time is on CPU (the thread's state), sleeping is not.
