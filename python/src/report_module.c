@@ -220,20 +220,11 @@ static const char *kept_string(render_request *req, PyObject *value, const char 
 
 static int parse_metric(render_request *req, PyObject *value)
 {
-    static const struct {
-        const char *name;
-        pyi_metric metric;
-    } METRICS[] = {{"wall", PYI_METRIC_WALL}, {"cpu", PYI_METRIC_CPU},
-                   {"on-cpu", PYI_METRIC_ON_CPU}, {"waiting", PYI_METRIC_WAITING},
-                   {"samples", PYI_METRIC_SAMPLES}};
     const char *name = kept_string(req, value, "metric");
     if (name == NULL)
         return -1;
-    for (size_t i = 0; i < sizeof METRICS / sizeof METRICS[0]; i++)
-        if (!strcmp(name, METRICS[i].name)) {
-            req->render.metric = METRICS[i].metric;
-            return 0;
-        }
+    if (pyi_metric_from_name(name, &req->render.metric) == 0)
+        return 0;
     PyErr_Format(PyExc_ValueError,
                  "pyinst: unknown metric '%s' (wall, cpu, on-cpu, waiting, samples)", name);
     return -1;

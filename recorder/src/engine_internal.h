@@ -43,7 +43,6 @@ typedef struct pyi_engine {
     uint64_t unreadable_since;  /* monotonic ns of the first of consecutive rounds whose
                                    runtime could not be read; 0 = the last round could */
     int gone;                   /* exited or exec'd: no more rounds */
-    uint64_t samples;           /* samples of this process */
     uint64_t code_misses;       /* code objects resolved before the resolver was released */
     struct pyi_engine *next;
 } pyi_engine;

@@ -62,23 +62,25 @@ static uint32_t prefetch_size(const plan_entry *e)
     return want < e->extent ? (uint32_t)want : e->extent;
 }
 
+/* Empties the slots from addr's home to the end of its probe run (every
+ * address in the table is being dropped, so clearing neighbours is fine). */
+static void slots_clear_from(uint32_t *slots, uint64_t addr)
+{
+    for (uint32_t h = hash_addr(addr); slots[h] != 0; h = (h + 1) & (SLOTS - 1))
+        slots[h] = 0;
+}
+
 static void spans_clear(pyi_mem_prefetch *p)
 {
-    for (uint32_t i = 0; i < p->span_count; i++) {
-        uint32_t h = hash_addr(p->spans[i].addr);
-        while (p->span_slots[h] != 0)
-            p->span_slots[h] = 0, h = (h + 1) & (SLOTS - 1);
-    }
+    for (uint32_t i = 0; i < p->span_count; i++)
+        slots_clear_from(p->span_slots, p->spans[i].addr);
     p->span_count = 0;
 }
 
 static void log_clear(pyi_mem_prefetch *p)
 {
-    for (uint32_t i = 0; i < p->log_count; i++) {
-        uint32_t h = hash_addr(p->log[i].addr);
-        while (p->log_slots[h] != 0)
-            p->log_slots[h] = 0, h = (h + 1) & (SLOTS - 1);
-    }
+    for (uint32_t i = 0; i < p->log_count; i++)
+        slots_clear_from(p->log_slots, p->log[i].addr);
     p->log_count = 0;
 }
 

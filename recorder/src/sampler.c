@@ -124,24 +124,24 @@ static uint64_t frames_hash(const pyi_thread_snapshot *snap)
     return h;
 }
 
-static int proc_read_skippable(const pyi_engine *e, const pyi_thread_slot *slot,
-                               const pyi_thread_snapshot *snap, uint64_t hash)
+/* Whether this sample may reuse the last /proc read. Only a waiting thread's
+ * stack is hashed (0 otherwise), so a match means "waiting at the same
+ * place in the previous sample too"; this process never gets here. */
+static int proc_read_skippable(pyi_thread_slot *slot, const pyi_thread_snapshot *snap)
 {
-    if (e->threads.cpu_local || slot->last_cpu_ns == PYI_CPU_UNKNOWN ||
-        slot->reads_skipped >= PYI_PROC_SKIP || snap->error != PYI_WALK_OK)
+    int waiting = slot->running == 0 && snap->holds_gil == 0 && snap->error == PYI_WALK_OK;
+    uint64_t hash = waiting ? frames_hash(snap) : 0, previous = slot->frames_hash;
+    slot->frames_hash = hash;
+    if (slot->last_cpu_ns == PYI_CPU_UNKNOWN || slot->reads_skipped >= PYI_PROC_SKIP ||
+        snap->error != PYI_WALK_OK)
         return 0;
-    if (slot->running == 1)
-        return snap->holds_gil == 1;
-    return slot->running == 0 && snap->holds_gil == 0 && hash == slot->frames_hash;
+    return slot->running == 1 ? snap->holds_gil == 1 : waiting && hash == previous;
 }
 
 /* The CPU time since the slot's previous sample (PYI_CPU_UNKNOWN if not known). */
 static uint64_t cpu_delta(pyi_engine *e, pyi_thread_slot *slot, const pyi_thread_snapshot *snap)
 {
-    uint64_t hash = frames_hash(snap);
-    int skip = proc_read_skippable(e, slot, snap, hash);
-    slot->frames_hash = hash;
-    if (skip) {
+    if (!e->threads.cpu_local && proc_read_skippable(slot, snap)) {
         slot->reads_skipped++;
         return 0;
     }
@@ -205,7 +205,6 @@ static int on_thread(void *ctx, const pyi_thread_snapshot *snap)
     }
     pyi_sample sample = {slot->trace_id, stack_id, now, weight, cpu, status};
     r->live.samples++;
-    e->samples++;
     rc = pyi_writer_add_sample(r->writer, &sample);
     if (rc == 0 && r->options.on_sample != NULL)
         hook_call(r, e, slot, &sample, count);

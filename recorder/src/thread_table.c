@@ -159,8 +159,7 @@ static int slot_define(pyi_thread_table *t, pyi_writer *w, pyi_thread_slot *s,
     s->tstate = snap->tstate;
     s->thread_id = snap->thread_id;
     s->native_id = snap->native_id;
-    s->os_tid = os_tid;
-    s->cpu_fd = -1;
+    s->os_tid = os_tid; /* cpu_fd is -1: the slot was free */
     s->running = -1;
     s->reads_skipped = 0;
     s->frames_hash = 0;
@@ -205,8 +204,7 @@ void pyi_thread_table_destroy(pyi_thread_table *t)
     if (t->slots == NULL)
         return;
     for (uint32_t i = 0; i < PYI_THREAD_SLOTS; i++) {
-        if (t->slots[i].cpu_fd >= 0)
-            close(t->slots[i].cpu_fd);
+        slot_release(&t->slots[i]);
         free(t->slots[i].stack_locations);
         free(t->slots[i].stack_ids);
     }
