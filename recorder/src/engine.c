@@ -114,7 +114,6 @@ int pyi_engine_open(pyi_engine **out, const pyi_target *target,
         pyi__fail_message(msg, msg_size, "out of memory");
         return PYI_E_NOMEM;
     }
-    e->target = *target;
     e->process_id = process_id;
     int rc = pyi_mem_open(&e->mem, (int)target->pid,
                           (pyi_memory_method)options->memory_method, msg, msg_size);

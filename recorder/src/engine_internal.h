@@ -29,7 +29,6 @@ extern "C" {
 #define PYI_ENGINE_PROBE_THREADS 64 /* thread ids a probe remembers (TID offset learning) */
 
 typedef struct pyi_engine {
-    pyi_target target;
     int64_t ns_pid;             /* the process's pid inside its own pid namespace */
     uint32_t process_id;        /* trace process id: 1 = the header's; 0 = not defined yet */
     int64_t parent_pid;         /* OS pid of the process that started it, 0 = unknown */

@@ -74,7 +74,6 @@ static int engine_open(pyi_recorder *r)
     if (rc != 0)
         return rc;
     r->engines = r->root;
-    r->next_process_id = 2;
     r->locations = calloc(r->options.max_depth + 2, sizeof *r->locations);
     if (r->options.on_sample != NULL)
         r->hook_frames = calloc(r->options.max_depth + 2, sizeof *r->hook_frames);
@@ -293,8 +292,6 @@ void pyi_recorder_free(pyi_recorder *r)
         next = e->next;
         pyi_engine_free(e);
     }
-    if (r->engines == NULL)
-        pyi_engine_free(r->root); /* built but never adopted */
     pyi_catalog_destroy(&r->catalog);
     free(r->hook_frames);
     free(r->locations);

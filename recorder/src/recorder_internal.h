@@ -44,7 +44,6 @@ struct pyi_recorder {
                                   under engines_lock */
     pyi_engine *pending;       /* added, not adopted yet (engines_lock) */
     pthread_mutex_t engines_lock;
-    uint32_t next_process_id;  /* trace id of the next process defined */
     pyi_writer *writer;        /* owned; the sampler thread is its only user after start */
     uint32_t *locations;       /* max_depth + 2 scratch for one resolved stack */
     pyi_catalog catalog;       /* function names for options.on_sample */
