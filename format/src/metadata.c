@@ -12,6 +12,53 @@ static int pack_str(msgpack_packer *pk, const char *s, size_t length)
     return msgpack_pack_str(pk, length) || msgpack_pack_str_body(pk, s, length);
 }
 
+/* msgpack's header bytes for a str of length bytes, and for an array of count items. */
+static size_t str_header_size(size_t length)
+{
+    return length < 32 ? 1 : length < 256 ? 2 : length < 65536 ? 3 : 5;
+}
+
+static size_t array_header_size(size_t count)
+{
+    return count < 16 ? 1 : count < 65536 ? 3 : 5;
+}
+
+typedef struct fixed_buffer {
+    char *data;
+    size_t size, used;
+} fixed_buffer;
+
+static int fixed_buffer_write(void *data, const char *buf, size_t len)
+{
+    fixed_buffer *b = data;
+    if (len > b->size - b->used)
+        return -1;
+    memcpy(b->data + b->used, buf, len);
+    b->used += len;
+    return 0;
+}
+
+size_t pyi_value_from_strings(const char *const *items, size_t count, void *buffer,
+                              size_t size, pyi_value *out)
+{
+    size_t kept = 0, body = 0;
+    for (; kept < count; kept++) {
+        size_t length = strlen(items[kept]);
+        size_t item = str_header_size(length) + length;
+        if (array_header_size(kept + 1) + body + item > size)
+            break;
+        body += item;
+    }
+    fixed_buffer b = {buffer, size, 0};
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &b, fixed_buffer_write);
+    int rc = msgpack_pack_array(&pk, kept);
+    for (size_t i = 0; i < kept && rc == 0; i++)
+        rc = pack_str(&pk, items[i], strlen(items[i]));
+    *out = (pyi_value){.kind = PYI_VALUE_RAW, .s = buffer, .length = rc == 0 ? b.used : 0};
+    return rc == 0 ? kept : 0;
+}
+
 int pyi__pack_value(msgpack_packer *pk, const pyi_value *v)
 {
     switch (v->kind) {

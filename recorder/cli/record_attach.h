@@ -23,7 +23,6 @@ typedef struct record_process_info {
     char executable[PATH_MAX];
     char python[32];                  /* "3.11.7" */
     unsigned char argv_packed[RECORD_CMDLINE_MAX + 3 * RECORD_ARGV_MAX + 3]; /* msgpack array */
-    size_t argv_packed_size;
     pyi_meta_entry meta[5];           /* for a PROCESS record: argv, cwd, python... */
     size_t meta_count;
 } record_process_info;

@@ -26,46 +26,6 @@ static void argv_read(int64_t pid, record_process_info *p)
         p->argv[p->argc++] = p->cmdline + at;
 }
 
-/* msgpack: a str header for length bytes. */
-static size_t pack_str_header(unsigned char *out, size_t length)
-{
-    if (length < 32) {
-        out[0] = (unsigned char)(0xa0 | length);
-        return 1;
-    }
-    if (length < 256) {
-        out[0] = 0xd9;
-        out[1] = (unsigned char)length;
-        return 2;
-    }
-    out[0] = 0xda; /* str 16: cmdline is at most a few KiB here */
-    out[1] = (unsigned char)(length >> 8);
-    out[2] = (unsigned char)length;
-    return 3;
-}
-
-/* argv as a msgpack array of str (the header's argv type, spec §4.1). */
-static void argv_pack(record_process_info *p)
-{
-    size_t used = 0, room = sizeof p->argv_packed;
-    unsigned char *out = p->argv_packed;
-    out[used++] = 0xdc; /* array 16 */
-    out[used++] = (unsigned char)(p->argc >> 8);
-    out[used++] = (unsigned char)p->argc;
-    for (size_t i = 0; i < p->argc; i++) {
-        size_t length = strlen(p->argv[i]);
-        if (length > 65535 || used + 3 + length > room) {
-            out[1] = (unsigned char)(i >> 8); /* keep what fits */
-            out[2] = (unsigned char)i;
-            break;
-        }
-        used += pack_str_header(out + used, length);
-        memcpy(out + used, p->argv[i], length);
-        used += length;
-    }
-    p->argv_packed_size = used;
-}
-
 /* ---- Public (to the command) -------------------------------------------- */
 
 void record_process_info_read(int64_t pid, const char *python_version, record_process_info *p)
@@ -80,10 +40,9 @@ void record_process_info_read(int64_t pid, const char *python_version, record_pr
     n = readlink(link, p->executable, sizeof p->executable - 1);
     p->executable[n > 0 ? n : 0] = '\0';
     snprintf(p->python, sizeof p->python, "%s", python_version);
-    argv_pack(p);
-    p->meta[0] = (pyi_meta_entry){"argv", {.kind = PYI_VALUE_RAW,
-                                           .s = (const char *)p->argv_packed,
-                                           .length = p->argv_packed_size}};
+    p->meta[0].key = "argv";
+    pyi_value_from_strings((const char *const *)p->argv, p->argc, p->argv_packed,
+                           sizeof p->argv_packed, &p->meta[0].value);
     p->meta[1] = (pyi_meta_entry){"cwd", {.kind = PYI_VALUE_STRING, .s = p->cwd,
                                           .length = strlen(p->cwd)}};
     p->meta[2] = (pyi_meta_entry){"python", {.kind = PYI_VALUE_STRING, .s = p->python,

@@ -113,6 +113,15 @@ typedef struct pyi_value {
     size_t length;    /* bytes at .s */
 } pyi_value;
 
+/*
+ * A RAW value holding a msgpack array of str (e.g. the argv of a PROCESS
+ * record's metadata), encoded into the caller's buffer: the leading items
+ * that fit are kept (all of them when the buffer is large enough). Returns
+ * how many items were encoded; out points into buffer.
+ */
+size_t pyi_value_from_strings(const char *const *items, size_t count, void *buffer,
+                              size_t size, pyi_value *out);
+
 typedef struct pyi_meta_entry {
     const char *key; /* NUL-terminated UTF-8 */
     pyi_value value;

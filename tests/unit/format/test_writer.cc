@@ -337,3 +337,35 @@ TEST(Writer, EveryAllocationFailureIsAnErrorNotACrash)
     }
     EXPECT_GT(failures, 10);
 }
+
+namespace {
+
+std::string value_json(const pyi_value &v)
+{
+    char *text = nullptr;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    EXPECT_EQ(pyi_value_print_json(&v, out), 0);
+    fclose(out);
+    std::string result(text, size);
+    free(text);
+    return result;
+}
+
+} // namespace
+
+TEST(Writer, StringArraysBecomeRawValuesKeepingTheLeadingItemsThatFit)
+{
+    std::string long_item(300, 'x');
+    const char *items[] = {"python3", "-c", "print('é')", long_item.c_str()};
+    unsigned char buffer[512];
+    pyi_value v;
+    EXPECT_EQ(pyi_value_from_strings(items, 4, buffer, sizeof buffer, &v), 4u);
+    EXPECT_EQ(v.kind, PYI_VALUE_RAW);
+    EXPECT_EQ(value_json(v), "[\"python3\",\"-c\",\"print('é')\",\"" + long_item + "\"]");
+    // 300 bytes plus a 3-byte header do not fit in 64: the first three do.
+    EXPECT_EQ(pyi_value_from_strings(items, 4, buffer, 64, &v), 3u);
+    EXPECT_EQ(value_json(v), "[\"python3\",\"-c\",\"print('é')\"]");
+    EXPECT_EQ(pyi_value_from_strings(items, 0, buffer, 1, &v), 0u);
+    EXPECT_EQ(value_json(v), "[]");
+}
