@@ -111,14 +111,16 @@ static int parse_option(int argc, char **argv, int *i, record_options *o, char *
         VALUE();
         char *end;
         unsigned long long tid = strtoull(value, &end, 10);
-        if (strcmp(value, "all") != 0 && strcmp(value, "main") != 0 &&
-            (end == value || *end != '\0' || tid == 0)) {
+        int is_tid = end != value && *end == '\0' && tid != 0;
+        if (!is_tid && strcmp(value, "all") != 0 && strcmp(value, "main") != 0) {
             snprintf(err, err_size, "--threads takes 'all', 'main' or a thread id, not '%s'",
                      value);
             return -1;
         }
-        o->threads = end != value && *end == '\0' ? "tid" : value;
-        o->thread_tid = end != value && *end == '\0' ? tid : 0;
+        if (is_tid)
+            o->thread_tid = tid; /* o->threads stays "all": the walker picks the one */
+        else
+            o->threads = value;
     } else if (is_option(arg, NULL, "--max-depth", &n)) {
         VALUE();
         if (parse_number(value, 64, 1u << 20, &number) != 0) {
